@@ -1,7 +1,26 @@
-"""numderiv: numerical differentiation of functions and of gridded data."""
+"""numderiv: numerical differentiation of functions and of gridded data.
+
+Derivatives of callables (:func:`derivative`, :func:`gradient`,
+:func:`jacobian`, :func:`hessian`, :func:`jvp`, :func:`hvp`) share one
+engine of stencils, steps and evaluation; :mod:`numderiv.grid` differentiates
+sampled data with the same stencils.
+"""
 
 from . import grid
+from ._functions import derivative, gradient, hessian, hvp, jacobian, jvp
+from ._result import Info
 from ._stencil import Stencil, fornberg_weights
 
-__all__ = ["Stencil", "fornberg_weights", "grid"]
+__all__ = [
+    "Info",
+    "Stencil",
+    "derivative",
+    "fornberg_weights",
+    "gradient",
+    "grid",
+    "hessian",
+    "hvp",
+    "jacobian",
+    "jvp",
+]
 __version__ = "0.1.0"

@@ -1,0 +1,286 @@
+"""How points reach ``f``: one place that calls it, counts, batches and spreads.
+
+Every evaluation of a computation goes through an :class:`Evaluator`.  It
+counts points (``nfev``) and Python calls (``ncalls``), checks that ``f``
+returns the same shape every time, sends batches to a vectorized ``f``
+(``chunk_size`` points at most per call), and spreads rows over workers
+(a process pool, a map-like callable, a :class:`concurrent.futures.Executor`
+or a ``dask.distributed.Client``).  Parallel runs evaluate exactly the same
+points as serial ones, so the results are identical.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Evaluator"]
+
+
+def _note(exc: BaseException, where: str) -> None:
+    """Attach the failing point to an exception raised by ``f``."""
+    if hasattr(exc, "add_note"):
+        exc.add_note(f"numderiv: f raised this while evaluated at {where}")
+
+
+def _fmt_point(x: Any) -> str:
+    with np.printoptions(precision=17, threshold=20, edgeitems=4):
+        return f"x = {np.array2string(np.asarray(x), separator=', ')}"
+
+
+class _RowTask:
+    """Picklable task for workers: evaluate ``f`` on each row of a block."""
+
+    def __init__(
+        self, fun: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], vec: bool
+    ) -> None:
+        self.fun, self.args, self.kwargs, self.vec = fun, args, kwargs, vec
+
+    def __call__(self, X: NDArray[Any]) -> NDArray[Any]:
+        if self.vec:
+            y = np.asarray(self.fun(np.ascontiguousarray(X.T), *self.args, **self.kwargs))
+            return np.moveaxis(y, -1, 0) if y.ndim else y
+        return np.stack([np.asarray(self.fun(r, *self.args, **self.kwargs)) for r in X])
+
+
+class Evaluator:
+    """Calls ``f`` and counts; see the module docstring.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args, **kwargs)``.
+    vectorized : bool
+        If True, ``fun`` takes points as the columns of an ``(n, k)`` array
+        and returns ``(..., k)``.
+    workers : None, int, map-like callable, Executor or dask Client
+    chunk_size : int or None
+        Most points per vectorized call (or per worker task).
+    """
+
+    def __init__(
+        self,
+        fun: Callable[..., Any],
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+        *,
+        vectorized: bool = False,
+        workers: Any = None,
+        chunk_size: int | None = None,
+        progress: bool = False,
+    ) -> None:
+        self.fun = fun
+        self.args = tuple(args)
+        self.kwargs = dict(kwargs or {})
+        self.vectorized = vectorized
+        self.workers = workers
+        self.chunk_size = chunk_size
+        self.nfev = 0
+        self.ncalls = 0
+        self.shape: tuple[int, ...] | None = None
+        self.dtype: np.dtype[Any] | None = None
+        self._pool: Any = None
+        self._bar: Any = None
+        self._progress = progress
+
+    # -- bookkeeping ---------------------------------------------------------
+    def close(self) -> None:
+        """Shut down a process pool this evaluator started, and the bar."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def __enter__(self) -> Evaluator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def size(self) -> int:
+        """Number of outputs of ``f`` (1 for a scalar)."""
+        assert self.shape is not None
+        return math.prod(self.shape)
+
+    def _learn(self, y: NDArray[Any], where: str) -> None:
+        if y.dtype.kind not in "biufc":
+            raise TypeError(
+                f"f must return numbers, got dtype {y.dtype} at {where}"
+            )
+        if self.shape is None:
+            self.shape = y.shape
+            self.dtype = np.result_type(y.dtype, np.float32 if y.dtype.kind in "biu" else y.dtype)
+        elif y.shape != self.shape:
+            raise ValueError(
+                f"f returned shape {y.shape} at {where}, but shape {self.shape} "
+                "before; f must return the same shape at every point"
+            )
+
+    def _tick(self, k: int) -> None:
+        if self._progress:
+            if self._bar is None:
+                from tqdm.auto import tqdm
+
+                self._bar = tqdm(desc="numderiv", unit="fev", leave=False)
+            self._bar.update(k)
+
+    # -- single points and rows ----------------------------------------------
+    def point(self, x: NDArray[Any]) -> NDArray[Any]:
+        """``f(x)`` at one point, flattened to shape ``(M,)``."""
+        try:
+            if self.vectorized:
+                y = np.asarray(self.fun(x[:, None], *self.args, **self.kwargs))
+                y = y[..., 0]
+            else:
+                y = np.asarray(self.fun(x, *self.args, **self.kwargs))
+        except Exception as exc:
+            _note(exc, _fmt_point(x))
+            raise
+        self.nfev += 1
+        self.ncalls += 1
+        self._tick(1)
+        self._learn(y, _fmt_point(x))
+        return y.reshape(-1)
+
+    def rows(self, X: NDArray[Any]) -> NDArray[Any]:
+        """``f`` at each row of ``X`` (shape ``(N, n)``); returns ``(M, N)``.
+
+        The result may be a transposed view.
+        """
+        N = X.shape[0]
+        if N == 0:
+            return np.empty((self.size if self.shape is not None else 0, 0))
+        if self.workers is not None:
+            return self._rows_parallel(X)
+        if self.vectorized:
+            return self._rows_vectorized(X)
+        first = None
+        start = 0
+        if self.shape is None:
+            first = self.point(X[0])
+            start = 1
+        shape = self.shape
+        assert shape is not None and self.dtype is not None
+        out = np.empty((N, *shape), dtype=self.dtype)
+        if first is not None:
+            out[0] = first.reshape(shape)
+        fun, args, kwargs = self.fun, self.args, self.kwargs
+        dt = self.dtype
+        r = start
+        try:
+            for r in range(start, N):
+                y = np.asarray(fun(X[r], *args, **kwargs))
+                if y.shape != shape:
+                    self._learn(y, _fmt_point(X[r]))
+                if y.dtype != dt and not np.can_cast(y.dtype, dt):
+                    self._learn(y, _fmt_point(X[r]))
+                    dt = np.result_type(dt, y.dtype)
+                    out = out.astype(dt)
+                    self.dtype = dt
+                out[r] = y
+        except Exception as exc:
+            if not isinstance(exc, ValueError) or "same shape" not in str(exc):
+                _note(exc, _fmt_point(X[r]))
+            self.nfev += r - start
+            self.ncalls += r - start
+            raise
+        self.nfev += N - start
+        self.ncalls += N - start
+        self._tick(N - start)
+        return out.reshape(N, -1).T
+
+    def _batch(self, Xt: NDArray[Any]) -> NDArray[Any]:
+        """One vectorized call on the columns of ``Xt`` (n, k); returns (M, k)."""
+        k = Xt.shape[1]
+        try:
+            y = np.asarray(self.fun(Xt, *self.args, **self.kwargs))
+        except Exception as exc:
+            _note(exc, f"one of the {k} points of a vectorized call")
+            raise
+        self.nfev += k
+        self.ncalls += 1
+        self._tick(k)
+        if y.ndim == 0 or y.shape[-1] != k:
+            raise ValueError(
+                f"vectorized f was given an array of shape {Xt.shape} and returned "
+                f"shape {y.shape}; expected (..., {k}) with one column per point"
+            )
+        self._learn(y[..., 0], f"a vectorized call on {k} points")
+        return y.reshape(-1, k)
+
+    def _rows_vectorized(self, X: NDArray[Any]) -> NDArray[Any]:
+        N = X.shape[0]
+        step = self.chunk_size or N
+        parts = [self._batch(np.ascontiguousarray(X[s : s + step].T)) for s in range(0, N, step)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+
+    def columns(self, Xt: NDArray[Any]) -> NDArray[Any]:
+        """``f`` at each column of ``Xt`` (shape ``(n, N)``); returns ``(M, N)``.
+
+        The fast path for a vectorized ``f``: the points are built in this
+        layout, so no copy is made before the call.
+        """
+        N = Xt.shape[1]
+        if self.workers is not None or not self.vectorized:
+            return self.rows(Xt.T)
+        step = self.chunk_size or N
+        if step >= N:
+            return self._batch(Xt)
+        parts = [self._batch(Xt[:, s : s + step]) for s in range(0, N, step)]
+        return np.concatenate(parts, axis=1)
+
+    # -- workers --------------------------------------------------------------
+    def _mapper(self) -> tuple[Callable[[Callable[..., Any], list[Any]], list[Any]], int]:
+        w = self.workers
+        if isinstance(w, (int, np.integer)) and not isinstance(w, bool):
+            nproc = (os.cpu_count() or 1) if w == -1 else int(w)
+            if self._pool is None:
+                import multiprocessing
+
+                self._pool = multiprocessing.get_context().Pool(nproc)
+            pool = self._pool
+            return (lambda fn, it: pool.map(fn, it)), nproc
+        if isinstance(w, Executor):
+            return (lambda fn, it: list(w.map(fn, it))), (os.cpu_count() or 1)
+        if hasattr(w, "submit") and hasattr(w, "gather") and hasattr(w, "map"):
+            # dask.distributed.Client
+            def dask_map(fn: Callable[..., Any], it: list[Any]) -> list[Any]:
+                return list(w.gather(w.map(fn, it, pure=False)))
+
+            nthreads = sum(w.nthreads().values()) if hasattr(w, "nthreads") else 1
+            return dask_map, max(1, nthreads)
+        return (lambda fn, it: list(w(fn, it))), (os.cpu_count() or 1)
+
+    def _rows_parallel(self, X: NDArray[Any]) -> NDArray[Any]:
+        N = X.shape[0]
+        mapper, nw = self._mapper()
+        size = self.chunk_size or max(1, -(-N // (4 * nw)))
+        blocks = [X[s : s + size] for s in range(0, N, size)]
+        task = _RowTask(self.fun, self.args, self.kwargs, self.vectorized)
+        try:
+            results = mapper(task, blocks)
+        except Exception as exc:
+            _note(exc, f"one of {N} points sent to the workers")
+            raise
+        ys = [np.asarray(r) for r in results]
+        self.nfev += N
+        self.ncalls += len(blocks) if self.vectorized else N
+        self._tick(N)
+        Y = np.concatenate(ys, axis=0)
+        if Y.shape[0] != N:
+            raise ValueError(f"workers returned {Y.shape[0]} results for {N} points")
+        self._learn(Y[0], "a point evaluated by a worker")
+        for i in range(1, len(ys)):
+            if ys[i].shape[1:] != ys[0].shape[1:]:
+                self._learn(ys[i][0], "a point evaluated by a worker")
+        return Y.reshape(N, -1).T

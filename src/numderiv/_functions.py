@@ -1,0 +1,750 @@
+"""Derivatives of callables: derivative, gradient, jacobian, hessian, jvp, hvp."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._core import Directions, Elements, Outcome, Points, differentiate
+from ._evaluate import Evaluator
+from ._result import STATUS_MESSAGES, Info
+from ._steps import scheme, user_or_default_steps
+from ._validate import Common, check_callable, check_common, check_directions, check_vector_v
+
+__all__ = ["derivative", "gradient", "hessian", "hvp", "jacobian", "jvp"]
+
+
+def _evaluator(f: Callable[..., Any], c: Common) -> Evaluator:
+    return Evaluator(
+        f,
+        c.args,
+        c.kwargs,
+        vectorized=c.vectorized,
+        workers=c.workers,
+        chunk_size=c.chunk_size,
+        progress=c.progress,
+    )
+
+
+def _pref(method: str) -> str:
+    return "central" if method in ("central", "complex") else method
+
+
+def _info(ev: Evaluator, c: Common, out: Outcome, error: Any, step: Any) -> Info:
+    return Info(
+        nfev=ev.nfev,
+        ncalls=ev.ncalls,
+        error=error,
+        step=step,
+        method=c.method,
+        order=c.order,
+        status=out.status,
+        message=STATUS_MESSAGES[out.status],
+    )
+
+
+def _learn_f0(ev: Evaluator, c: Common) -> None:
+    if c.f0 is not None:
+        ev._learn(c.f0, "f0")
+
+
+def _vector_output(ev: Evaluator, name: str) -> None:
+    assert ev.shape is not None
+    if len(ev.shape) > 1:
+        raise ValueError(
+            f"{name}() needs f to return a scalar or a 1-D array, got shape {ev.shape}"
+        )
+
+
+def _common(x: Any, deriv: int, kw: dict[str, Any], *, vector: bool = True) -> Common:
+    return check_common(x, deriv=deriv, vector=vector, **kw)
+
+
+_DOC_OPTIONS = """
+    method : {"central", "forward", "backward", "complex"}, optional
+        Difference scheme.  ``"complex"`` is the complex step: `f` must accept
+        complex input and be real for real input.
+    order : int, optional
+        Accuracy order: even for ``"central"``/``"complex"`` (default 2), any
+        positive for ``"forward"``/``"backward"`` (default 1).
+    rel_step, abs_step : float or array_like, optional
+        Step per component: ``rel_step * max(1, |x|)`` or ``abs_step``.  The
+        default balances truncation and round-off error (see Notes).
+    bounds : (lb, ub), optional
+        ``f`` is never evaluated outside; near a bound the stencil turns
+        one-sided with the same accuracy order.
+    f0 : array_like, optional
+        ``f(x)`` if already known; saves an evaluation where a stencil uses it.
+    args, kwargs : tuple and dict, optional
+        Extra arguments: ``f(x, *args, **kwargs)``.
+    workers : None, int, map-like callable, Executor or dask Client, optional
+        Spread the evaluations: an int starts a process pool for this call
+        (``-1`` = all cores); ``workers(func, iterable)``-style callables,
+        :class:`concurrent.futures.Executor` and ``dask.distributed.Client``
+        are used as given.  Results equal the serial ones.
+    chunk_size : int, optional
+        Most points per vectorized call (or per task for workers).
+    progress : bool, optional
+        Show a progress bar (needs ``tqdm``).
+    full_output : bool, optional
+        Also return an :class:`~numderiv.Info` with ``nfev``, ``ncalls``,
+        ``error``, ``step``, ``status``.  The error estimate costs the same
+        stencil again at half the step."""
+
+
+def jacobian(
+    f: Callable[..., Any],
+    x: ArrayLike,
+    *,
+    method: str = "central",
+    order: int | None = None,
+    rel_step: ArrayLike | None = None,
+    abs_step: ArrayLike | None = None,
+    bounds: tuple[ArrayLike, ArrayLike] | None = None,
+    directions: ArrayLike | None = None,
+    f0: ArrayLike | None = None,
+    args: tuple[Any, ...] = (),
+    kwargs: dict[str, Any] | None = None,
+    vectorized: bool = False,
+    workers: Any = None,
+    chunk_size: int | None = None,
+    progress: bool = False,
+    full_output: bool = False,
+) -> Any:
+    """Jacobian of ``f: R^n -> R^m`` by finite differences.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args, **kwargs)`` with ``x`` of shape ``(n,)``, returning a
+        scalar or shape ``(m,)``.  With ``vectorized=True``, ``x`` has shape
+        ``(n, k)`` (one point per column) and ``f`` returns ``(m, k)`` or
+        ``(k,)``.
+    x : array_like, shape (n,) or scalar
+        The point.
+    directions : array_like, shape (n, n), optional
+        Orthogonal matrix ``Q`` whose columns are the differencing directions;
+        the Jacobian is still returned in the canonical basis (``J = D Q^T``).
+    vectorized : bool, optional
+        Whether ``f`` takes many points at once (the fast path: all points of
+        a stencil go in one call, at most `chunk_size` at a time).
+    {options}
+
+    Returns
+    -------
+    J : ndarray, shape (m, n)
+        Always 2-D; a scalar ``f`` gives ``(1, n)``.
+    info : Info
+        Only with ``full_output=True``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For a bad argument, naming it and the value received; or when ``f``
+        returns a different shape at different points.
+
+    Notes
+    -----
+    The central difference of order ``p`` costs ``p n`` evaluations, the
+    forward one ``p n + 1`` (``p n`` with `f0`); ``f(x)`` is evaluated only
+    where a stencil uses it.  The default step is ``c * max(1, |x_j|)``, with
+    ``c`` minimising ``|C| h^p + eps * G / h`` (``C`` the stencil's error
+    constant, ``G = sum |w_k|``): ``(3 eps)^(1/3)`` for central order 2,
+    ``2 sqrt(eps)`` for forward order 1, rounded to a power of two so that
+    ``x + k h`` is exact.  ``eps`` is that of the dtype of `x` (float32 keeps
+    float32).  Where ``f`` is NaN or infinite on one side of ``x_j``, the
+    column is recomputed with a one-sided stencil on the other side.
+
+    Examples
+    --------
+    Scilab's example, ``f(x) = [sin(x1 x2) + exp(x2 x3 + x1), sum(x^3)]``:
+
+    >>> import numpy as np
+    >>> import numderiv as nd
+    >>> def f(x):
+    ...     return np.array([np.sin(x[0] * x[1]) + np.exp(x[1] * x[2] + x[0]),
+    ...                      np.sum(x**3)])
+    >>> J = nd.jacobian(f, [1.0, 2.0, 3.0])
+    >>> J.round(6)
+    array([[2979.125107, 8941.949735, 2193.266264],
+           [   3.      ,   12.      ,   27.      ]])
+    >>> J, info = nd.jacobian(f, [1.0, 2.0, 3.0], method="complex", full_output=True)
+    >>> info.nfev, bool(np.all(info.error < 1e-9 * abs(J).max()))
+    (6, True)
+    """
+    check_callable(f)
+    c = _common(
+        x,
+        1,
+        dict(
+            method=method, order=order, rel_step=rel_step, abs_step=abs_step, bounds=bounds,
+            f0=f0, args=args, kwargs=kwargs, vectorized=vectorized, workers=workers,
+            chunk_size=chunk_size, progress=progress, full_output=full_output,
+        ),
+    )
+    Q = check_directions(directions, c.x.size)
+    J, info = _jacobian(f, c, Q)
+    return (J, info) if c.full_output else J
+
+
+def _jacobian(f: Callable[..., Any], c: Common, Q: NDArray[Any] | None) -> tuple[NDArray[Any], Info]:
+    x = c.x
+    n = x.size
+    with _evaluator(f, c) as ev:
+        _learn_f0(ev, c)
+        if Q is None:
+            dirs = Directions.axes(n)
+        else:
+            dirs = Directions(n, np.arange(n) + n, np.ones(n), extra=Q)
+        sch = scheme(c.method, _pref(c.method), 1, c.order)
+        h = user_or_default_steps(x, sch, c.eps, c.rel_step, c.abs_step)
+        tr = dirs.trange(x, c.lb, c.ub) if c.bounded else None  # type: ignore[arg-type]
+        out = differentiate(
+            Points(ev, x, dirs, c.f0), h, c.method, 1, c.order,
+            trange=tr, want_error=c.full_output, eps=c.eps,
+        )
+        _vector_output(ev, "jacobian")
+    J = out.value
+    err = out.error
+    if Q is not None:
+        J = J @ Q.T
+        if err is not None:
+            err = err @ np.abs(Q).T
+    return J, _info(ev, c, out, err, out.step)
+
+
+def gradient(
+    f: Callable[..., Any],
+    x: ArrayLike,
+    *,
+    method: str = "central",
+    order: int | None = None,
+    rel_step: ArrayLike | None = None,
+    abs_step: ArrayLike | None = None,
+    bounds: tuple[ArrayLike, ArrayLike] | None = None,
+    directions: ArrayLike | None = None,
+    f0: ArrayLike | None = None,
+    args: tuple[Any, ...] = (),
+    kwargs: dict[str, Any] | None = None,
+    vectorized: bool = False,
+    workers: Any = None,
+    chunk_size: int | None = None,
+    progress: bool = False,
+    full_output: bool = False,
+) -> Any:
+    """Gradient of a scalar function ``f: R^n -> R``.
+
+    Same options and costs as :func:`jacobian`, of which it is the single
+    row.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args, **kwargs)`` returning a scalar (or shape ``(1,)``).
+    x : array_like, shape (n,)
+        The point.
+    directions : array_like, shape (n, n), optional
+        Orthogonal matrix of differencing directions (see :func:`jacobian`).
+    vectorized : bool, optional
+        ``f`` takes ``(n, k)`` and returns ``(k,)``.
+    {options}
+
+    Returns
+    -------
+    g : ndarray, shape (n,)
+    info : Info
+        Only with ``full_output=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import numderiv as nd
+    >>> from scipy.optimize import rosen, rosen_der
+    >>> x = np.array([0.5, 1.5, -0.3])
+    >>> g = nd.gradient(rosen, x)
+    >>> bool(np.allclose(g, rosen_der(x), rtol=1e-8))
+    True
+    """
+    check_callable(f)
+    c = _common(
+        x,
+        1,
+        dict(
+            method=method, order=order, rel_step=rel_step, abs_step=abs_step, bounds=bounds,
+            f0=f0, args=args, kwargs=kwargs, vectorized=vectorized, workers=workers,
+            chunk_size=chunk_size, progress=progress, full_output=full_output,
+        ),
+    )
+    Q = check_directions(directions, c.x.size)
+    J, info = _jacobian(f, c, Q)
+    if J.shape[0] != 1:
+        raise ValueError(
+            f"gradient() needs a scalar f, but f returned {J.shape[0]} values; use jacobian()"
+        )
+    if c.full_output:
+        err = None if info.error is None else info.error[0]
+        return J[0], Info(**{**info.__dict__, "error": err})
+    return J[0]
+
+
+def hessian(
+    f: Callable[..., Any],
+    x: ArrayLike,
+    *,
+    method: str = "central",
+    order: int | None = None,
+    rel_step: ArrayLike | None = None,
+    abs_step: ArrayLike | None = None,
+    bounds: tuple[ArrayLike, ArrayLike] | None = None,
+    directions: ArrayLike | None = None,
+    f0: ArrayLike | None = None,
+    args: tuple[Any, ...] = (),
+    kwargs: dict[str, Any] | None = None,
+    vectorized: bool = False,
+    workers: Any = None,
+    chunk_size: int | None = None,
+    progress: bool = False,
+    full_output: bool = False,
+) -> Any:
+    """Hessian by dedicated second-difference formulas (symmetric by construction).
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args, **kwargs)`` returning a scalar or shape ``(m,)``.
+    x : array_like, shape (n,)
+        The point.
+    directions : array_like, shape (n, n), optional
+        Orthogonal matrix ``Q`` of differencing directions; the Hessian is
+        returned in the canonical basis (``H = Q H_Q Q^T``).
+    vectorized : bool, optional
+        ``f`` takes ``(n, k)`` and returns ``(m, k)`` or ``(k,)``.
+    {options}
+
+    Returns
+    -------
+    H : ndarray, shape (n, n), or (m, n, n) for a vector `f`
+    info : Info
+        Only with ``full_output=True``.
+
+    Notes
+    -----
+    Never a Jacobian of a Jacobian.  The diagonal is the second derivative
+    along each axis; the entry ``(i, j)`` comes from the second derivative
+    along ``h_i e_i + h_j e_j``::
+
+        H_ij = (D2(h_i e_i + h_j e_j) - h_i^2 H_ii - h_j^2 H_jj) / (2 h_i h_j)
+
+    with the same one-dimensional second-difference stencil.  For central
+    order 2 the diagonal takes ``2n`` points plus ``f(x)`` and each pair two
+    more, ``n^2 + n + 1`` evaluations in all (the four-point cross formula
+    takes ``2n^2 + 1``); each pair is computed once, so ``H`` is exactly
+    symmetric.  The complex step uses ``Im f(x + (k + i) h u)`` along the
+    same directions, ``n^2 + n`` evaluations.  The truncation error is
+    ``O(h^order)``; the default step balances it with round-off
+    (``(24 eps)^(1/4)`` relative for central order 2).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import numderiv as nd
+    >>> from scipy.optimize import rosen, rosen_hess
+    >>> x = np.array([0.5, 1.5, -0.3])
+    >>> H, info = nd.hessian(rosen, x, full_output=True)
+    >>> bool(np.allclose(H, rosen_hess(x), rtol=1e-6)), info.nfev
+    (True, 13)
+    """
+    check_callable(f)
+    c = _common(
+        x,
+        2,
+        dict(
+            method=method, order=order, rel_step=rel_step, abs_step=abs_step, bounds=bounds,
+            f0=f0, args=args, kwargs=kwargs, vectorized=vectorized, workers=workers,
+            chunk_size=chunk_size, progress=progress, full_output=full_output,
+        ),
+    )
+    Q = check_directions(directions, c.x.size)
+    x = c.x
+    n = x.size
+    sch = scheme(c.method, _pref(c.method), 2, c.order)
+    h = user_or_default_steps(x, sch, c.eps, c.rel_step, c.abs_step)
+    iu, ju = np.triu_indices(n, 1)
+    P = iu.size
+    idx = np.empty((n + P, 2), dtype=np.intp)
+    val = np.empty((n + P, 2), dtype=h.dtype)
+    idx[:n, 0] = idx[:n, 1] = np.arange(n)
+    val[:n, 0], val[:n, 1] = 1, 0
+    idx[n:, 0], idx[n:, 1] = iu, ju
+    val[n:, 0], val[n:, 1] = h[iu], h[ju]
+    if Q is not None:
+        idx += n
+    dirs = Directions(n, idx, val, extra=Q)
+    hdir = np.concatenate([h, np.ones(P, dtype=h.dtype)])
+    with _evaluator(f, c) as ev:
+        _learn_f0(ev, c)
+        tr = dirs.trange(x, c.lb, c.ub) if c.bounded else None  # type: ignore[arg-type]
+        out = differentiate(
+            Points(ev, x, dirs, c.f0), hdir, c.method, 2, c.order,
+            trange=tr, want_error=c.full_output, eps=c.eps,
+        )
+        _vector_output(ev, "hessian")
+        scalar = ev.shape == ()
+    H = _assemble(out.value, h, iu, ju)
+    err = None
+    if out.error is not None:
+        err = _assemble_error(out.error, h, iu, ju)
+    if Q is not None:
+        H = Q @ H @ Q.T
+        if err is not None:
+            aq = np.abs(Q)
+            err = aq @ err @ aq.T
+    if scalar:
+        H = H[0]
+        err = None if err is None else err[0]
+    if c.full_output:
+        return H, _info(ev, c, out, err, out.step[:n])
+    return H
+
+
+def _assemble(D: NDArray[Any], h: NDArray[Any], iu: NDArray[Any], ju: NDArray[Any]) -> NDArray[Any]:
+    """Hessians (M, n, n) from the second derivatives along axes and pairs."""
+    M = D.shape[0]
+    n = h.size
+    diag = D[:, :n]
+    pair = D[:, n:]
+    hi, hj = h[iu], h[ju]
+    off = (pair - hi**2 * diag[:, iu] - hj**2 * diag[:, ju]) / (2 * hi * hj)
+    H = np.empty((M, n, n), dtype=D.dtype)
+    ar = np.arange(n)
+    H[:, ar, ar] = diag
+    H[:, iu, ju] = off
+    H[:, ju, iu] = off
+    return H
+
+
+def _assemble_error(E: NDArray[Any], h: NDArray[Any], iu: NDArray[Any], ju: NDArray[Any]) -> NDArray[Any]:
+    M = E.shape[0]
+    n = h.size
+    diag = E[:, :n]
+    hi, hj = h[iu], h[ju]
+    off = (E[:, n:] + hi**2 * diag[:, iu] + hj**2 * diag[:, ju]) / (2 * hi * hj)
+    out = np.empty((M, n, n))
+    ar = np.arange(n)
+    out[:, ar, ar] = diag
+    out[:, iu, ju] = off
+    out[:, ju, iu] = off
+    return out
+
+
+def derivative(
+    f: Callable[..., Any],
+    x: ArrayLike,
+    *,
+    n: int = 1,
+    method: str = "central",
+    order: int | None = None,
+    rel_step: ArrayLike | None = None,
+    abs_step: ArrayLike | None = None,
+    bounds: tuple[ArrayLike, ArrayLike] | None = None,
+    f0: ArrayLike | None = None,
+    args: tuple[Any, ...] = (),
+    kwargs: dict[str, Any] | None = None,
+    vectorized: bool = True,
+    workers: Any = None,
+    chunk_size: int | None = None,
+    progress: bool = False,
+    full_output: bool = False,
+) -> Any:
+    """The `n`-th derivative of a scalar function, elementwise over `x`.
+
+    Parameters
+    ----------
+    f : callable
+        An elementwise function: ``f(x, *args, **kwargs)`` returns an array of
+        the shape of ``x``.  With ``vectorized=False``, ``f`` is called once
+        per point on a NumPy scalar and returns a scalar.
+    x : array_like
+        Points, any shape.  Complex `x` (a holomorphic `f`) works with the
+        real-step methods.
+    n : int, optional
+        Derivative order, ``n >= 1``.
+    vectorized : bool, optional
+        Whether ``f`` broadcasts over arrays (default True).
+    {options}
+
+    Returns
+    -------
+    d : ndarray or scalar
+        Same shape as `x`.
+    info : Info
+        Only with ``full_output=True``.
+
+    Notes
+    -----
+    Each offset of the stencil is one call of ``f`` on the whole array.  The
+    central stencil of derivative ``n`` and order ``p`` has
+    ``2 floor((n + 1) / 2) - 1 + p`` points (minus the centre for odd
+    ``n``).  The complex step for ``n >= 2`` uses a real stencil of
+    derivative ``n - 1`` beside the imaginary offset.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import numderiv as nd
+    >>> x = np.linspace(0, 1, 5)
+    >>> bool(np.allclose(nd.derivative(np.exp, x), np.exp(x), rtol=1e-10))
+    True
+    >>> d3, info = nd.derivative(np.sin, 0.5, n=3, order=4, full_output=True)
+    >>> bool(abs(d3 + np.cos(0.5)) <= info.error), info.nfev
+    (True, 6)
+    """
+    check_callable(f)
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"n must be a positive integer (derivative order), got {n!r}")
+    c = _common(
+        x,
+        int(n),
+        dict(
+            method=method, order=order, rel_step=rel_step, abs_step=abs_step, bounds=bounds,
+            f0=f0, args=args, kwargs=kwargs, vectorized=vectorized, workers=workers,
+            chunk_size=chunk_size, progress=progress, full_output=full_output,
+        ),
+        vector=False,
+    )
+    xa = c.x
+    if c.f0 is not None and c.f0.shape != xa.shape:
+        raise ValueError(f"f0 must have the shape of x {xa.shape}, got {c.f0.shape}")
+    sch = scheme(c.method, _pref(c.method), int(n), c.order)
+    xf = xa.reshape(-1)
+    h = user_or_default_steps(xf, sch, c.eps, None if c.rel_step is None else c.rel_step.reshape(-1),
+                              None if c.abs_step is None else c.abs_step.reshape(-1))
+    tr = None
+    if c.bounded:
+        assert c.lb is not None and c.ub is not None
+        tr = (c.lb.reshape(-1) - xf.real, c.ub.reshape(-1) - xf.real)
+    with _evaluator(f, c) as ev:
+        out = differentiate(
+            Elements(ev, xa, c.vectorized, c.f0), h, c.method, int(n), c.order,
+            trange=tr, want_error=c.full_output, eps=c.eps,
+        )
+    d = out.value[0].reshape(xa.shape)[()]
+    if c.full_output:
+        err = None if out.error is None else out.error[0].reshape(xa.shape)[()]
+        return d, _info(ev, c, out, err, out.step.reshape(xa.shape)[()])
+    return d
+
+
+def _norm_scale(x: NDArray[Any]) -> NDArray[Any]:
+    return np.array([max(1.0, float(np.max(np.abs(x))))], dtype=x.dtype)
+
+
+def jvp(
+    f: Callable[..., Any],
+    x: ArrayLike,
+    v: ArrayLike,
+    *,
+    method: str = "central",
+    order: int | None = None,
+    rel_step: float | None = None,
+    abs_step: float | None = None,
+    bounds: tuple[ArrayLike, ArrayLike] | None = None,
+    f0: ArrayLike | None = None,
+    args: tuple[Any, ...] = (),
+    kwargs: dict[str, Any] | None = None,
+    vectorized: bool = False,
+    workers: Any = None,
+    chunk_size: int | None = None,
+    progress: bool = False,
+    full_output: bool = False,
+) -> Any:
+    """Directional derivative ``J(x) @ v`` without forming ``J``.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args, **kwargs)`` returning a scalar or shape ``(m,)``.
+    x, v : array_like, shape (n,)
+        The point and the direction.
+    rel_step, abs_step : float, optional
+        Step along ``v / |v|``: ``rel_step * max(1, max|x|)`` or ``abs_step``.
+    {options}
+
+    Returns
+    -------
+    jv : ndarray, shape (m,)
+    info : Info
+        Only with ``full_output=True``.
+
+    Notes
+    -----
+    One difference along the unit vector ``u = v / |v|``, scaled back by
+    ``|v|``: the central order-2 stencil costs two evaluations, whatever ``n``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import numderiv as nd
+    >>> A = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    >>> nd.jvp(lambda x: np.tanh(A @ x), np.zeros(2), [1.0, -1.0]).round(10)
+    array([-1., -1., -1.])
+    """
+    check_callable(f)
+    for name, s in (("rel_step", rel_step), ("abs_step", abs_step)):
+        if s is not None and np.ndim(s) != 0:
+            raise ValueError(f"{name} must be a scalar for jvp(), got {s!r}")
+    c = _common(
+        x,
+        1,
+        dict(
+            method=method, order=order, rel_step=rel_step, abs_step=abs_step, bounds=bounds,
+            f0=f0, args=args, kwargs=kwargs, vectorized=vectorized, workers=workers,
+            chunk_size=chunk_size, progress=progress, full_output=full_output,
+        ),
+    )
+    xa = c.x
+    va = check_vector_v(v, xa.size)
+    vn = float(np.linalg.norm(va))
+    with _evaluator(f, c) as ev:
+        _learn_f0(ev, c)
+        if vn == 0:
+            f0v = c.f0 if c.f0 is not None else ev.point(xa)
+            out = Outcome(np.zeros((np.size(f0v), 1)), np.zeros((np.size(f0v), 1)), np.zeros(1), 0)
+        else:
+            u = (va / vn).astype(xa.dtype)
+            dirs = Directions(xa.size, [xa.size], [1.0], extra=u[:, None])
+            sch = scheme(c.method, _pref(c.method), 1, c.order)
+            scale = _norm_scale(xa)
+            h = user_or_default_steps(
+                scale, sch, c.eps,
+                None if c.rel_step is None else c.rel_step.reshape(-1)[:1],
+                None if c.abs_step is None else c.abs_step.reshape(-1)[:1],
+            )
+            tr = dirs.trange(xa, c.lb, c.ub) if c.bounded else None  # type: ignore[arg-type]
+            out = differentiate(
+                Points(ev, xa, dirs, c.f0), h, c.method, 1, c.order,
+                trange=tr, want_error=c.full_output, eps=c.eps,
+            )
+        _vector_output(ev, "jvp")
+    jv = out.value[:, 0] * vn
+    if c.full_output:
+        err = None if out.error is None else out.error[:, 0] * vn
+        return jv, _info(ev, c, out, err, out.step)
+    return jv
+
+
+def hvp(
+    f: Callable[..., Any],
+    x: ArrayLike,
+    v: ArrayLike,
+    *,
+    method: str = "central",
+    order: int | None = None,
+    rel_step: ArrayLike | None = None,
+    abs_step: ArrayLike | None = None,
+    bounds: tuple[ArrayLike, ArrayLike] | None = None,
+    f0: ArrayLike | None = None,
+    args: tuple[Any, ...] = (),
+    kwargs: dict[str, Any] | None = None,
+    vectorized: bool = False,
+    workers: Any = None,
+    chunk_size: int | None = None,
+    progress: bool = False,
+    full_output: bool = False,
+) -> Any:
+    """Hessian-vector product ``H(x) @ v`` of a scalar `f`, without forming ``H``.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args, **kwargs)`` returning a scalar.
+    x, v : array_like, shape (n,)
+        The point and the vector.
+    {options}
+
+    Returns
+    -------
+    hv : ndarray, shape (n,)
+    info : Info
+        Only with ``full_output=True``.
+
+    Notes
+    -----
+    With ``u = v / |v|`` and second derivatives ``D2(d)`` along directions
+    ``d``, ``(H u)_i = (D2(h_i e_i + h_u u) - h_i^2 H_ii - h_u^2 u^T H u) /
+    (2 h_i h_u)``: the same second-difference formulas as :func:`hessian`,
+    ``4n + 3`` evaluations for central order 2 instead of ``n^2 + n + 1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import numderiv as nd
+    >>> from scipy.optimize import rosen, rosen_hess_prod
+    >>> x, v = np.array([0.5, 1.5, -0.3]), np.array([1.0, 2.0, 3.0])
+    >>> bool(np.allclose(nd.hvp(rosen, x, v), rosen_hess_prod(x, v), rtol=1e-6))
+    True
+    """
+    check_callable(f)
+    c = _common(
+        x,
+        2,
+        dict(
+            method=method, order=order, rel_step=rel_step, abs_step=abs_step, bounds=bounds,
+            f0=f0, args=args, kwargs=kwargs, vectorized=vectorized, workers=workers,
+            chunk_size=chunk_size, progress=progress, full_output=full_output,
+        ),
+    )
+    xa = c.x
+    n = xa.size
+    va = check_vector_v(v, n)
+    vn = float(np.linalg.norm(va))
+    sch = scheme(c.method, _pref(c.method), 2, c.order)
+    h = user_or_default_steps(xa, sch, c.eps, c.rel_step, c.abs_step)
+    hu = user_or_default_steps(_norm_scale(xa), sch, c.eps, None, None)
+    with _evaluator(f, c) as ev:
+        _learn_f0(ev, c)
+        if vn == 0:
+            f0v = c.f0 if c.f0 is not None else ev.point(xa)
+            if np.size(f0v) != 1:
+                raise ValueError(f"hvp() needs a scalar f, got {np.size(f0v)} values")
+            hv = np.zeros(n)
+            return (hv, _info(ev, c, Outcome(hv, hv, h, 0), hv, h)) if c.full_output else hv
+        u = (va / vn).astype(xa.dtype)
+        ar = np.arange(n)
+        idx = np.empty((2 * n + 1, 2), dtype=np.intp)
+        val = np.zeros((2 * n + 1, 2), dtype=h.dtype)
+        idx[:n, 0] = idx[:n, 1] = ar
+        val[:n, 0] = 1
+        idx[n] = n
+        val[n, 0] = 1
+        idx[n + 1 :, 0] = ar
+        idx[n + 1 :, 1] = n
+        val[n + 1 :, 0] = h
+        val[n + 1 :, 1] = hu[0]
+        dirs = Directions(n, idx, val, extra=u[:, None])
+        hdir = np.concatenate([h, hu, np.ones(n, dtype=h.dtype)])
+        tr = dirs.trange(xa, c.lb, c.ub) if c.bounded else None  # type: ignore[arg-type]
+        out = differentiate(
+            Points(ev, xa, dirs, c.f0), hdir, c.method, 2, c.order,
+            trange=tr, want_error=c.full_output, eps=c.eps,
+        )
+        if ev.shape not in ((), (1,)):
+            raise ValueError(f"hvp() needs a scalar f, but f returned shape {ev.shape}")
+    D = out.value[0]
+    hh = float(hu[0])
+    diag, duu, pair = D[:n], D[n], D[n + 1 :]
+    hv = (pair - h**2 * diag - hh**2 * duu) / (2 * h * hh) * vn
+    if c.full_output:
+        assert out.error is not None
+        E = out.error[0]
+        err = (E[n + 1 :] + h**2 * E[:n] + hh**2 * E[n]) / (2 * h * hh) * vn
+        return hv, _info(ev, c, out, err, out.step[:n])
+    return hv
+
+
+for _fn in (jacobian, gradient, hessian, derivative, jvp, hvp):
+    if _fn.__doc__:
+        _fn.__doc__ = _fn.__doc__.replace("    {options}", _DOC_OPTIONS.strip("\n"))

@@ -1,0 +1,70 @@
+"""The information returned with ``full_output=True``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Info", "STATUS_MESSAGES"]
+
+#: Status codes of :class:`Info`.
+STATUS_MESSAGES = {
+    0: "success",
+    1: "success; f was non-finite on one side of some entries, which were "
+    "computed with one-sided stencils on the finite side",
+    -3: "f was non-finite on both sides of some entries; they are NaN",
+}
+
+
+@dataclass(frozen=True)
+class Info:
+    """Details of a computation, returned with ``full_output=True``.
+
+    Attributes
+    ----------
+    nfev : int
+        Number of points at which ``f`` was evaluated (a batch of ``k``
+        points in one vectorized call counts ``k``).
+    ncalls : int
+        Number of Python calls of ``f``.
+    error : ndarray
+        Estimated absolute error of each entry, same shape as the value.
+        It adds a truncation estimate (the same stencil at half the step,
+        extrapolated) and a round-off bound; on smooth functions the true
+        error is below it.
+    step : ndarray
+        The steps actually taken (``(x + h) - x``), one per component (per
+        element for :func:`~numderiv.derivative`).
+    method : str
+        The method used.
+    order : int
+        The accuracy order of the stencils.
+    status : int
+        ``0`` success; ``1`` success, with one-sided stencils where ``f``
+        was non-finite on one side of a point; ``-3`` some entries are NaN
+        because ``f`` was non-finite on both sides.
+    message : str
+        The status in words.
+    """
+
+    nfev: int
+    ncalls: int
+    error: NDArray[Any]
+    step: NDArray[Any]
+    method: str
+    order: int
+    status: int = 0
+    message: str = STATUS_MESSAGES[0]
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        err = np.asarray(self.error)
+        emax = float(np.nanmax(err)) if err.size and not np.all(np.isnan(err)) else float("nan")
+        return (
+            f"Info(nfev={self.nfev}, ncalls={self.ncalls}, method={self.method!r}, "
+            f"order={self.order}, status={self.status}, max_error={emax:.3g}, "
+            f"message={self.message!r})"
+        )

@@ -1,0 +1,215 @@
+"""Difference schemes, default steps, and their adjustment at bounds.
+
+A *scheme* is what the drivers apply along one direction ``u`` with step
+``h``::
+
+    D = Re( sum_k w_k f(x + z_k h u) ) / h**deriv
+
+Real schemes are :class:`~numderiv.Stencil` objects (``z_k`` integer
+offsets).  The complex step is the same formula with complex offsets: for
+the first derivative ``z = i`` and ``w = -i`` give ``Im f(x + i h) / h``;
+higher derivatives put a real stencil of order ``deriv - 1`` beside the
+imaginary offset.  So every method shares the evaluation, bounds and
+non-finite handling.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._stencil import Stencil
+
+KINDS = ("central", "forward", "backward")
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """A stencil along one direction, possibly with complex offsets."""
+
+    offsets: NDArray[Any]  # z_k, real or complex
+    weights: NDArray[Any]  # w_k, real or complex
+    deriv: int
+    order: int
+    error_constant: float
+    kind: str  # "central" / "forward" / "backward": the real part's shape
+    method: str
+
+    @property
+    def is_complex(self) -> bool:
+        return bool(np.iscomplexobj(self.offsets))
+
+    @property
+    def lo(self) -> float:
+        """Smallest real offset."""
+        return float(np.min(self.offsets.real))
+
+    @property
+    def hi(self) -> float:
+        """Largest real offset."""
+        return float(np.max(self.offsets.real))
+
+    @property
+    def uses_center(self) -> bool:
+        return bool(np.any(self.offsets == 0))
+
+    @property
+    def noise_gain(self) -> float:
+        """Round-off amplification: ``sum_k |Re(w_k f_k)|`` per unit ``|f|``.
+
+        For the complex step only the imaginary part of ``f`` (of size
+        ``h f'``) enters, without cancellation, so its gain is that of the
+        real stencil of order ``deriv - 1`` (one for the first derivative).
+        """
+        if not self.is_complex:
+            return float(np.sum(np.abs(self.weights)))
+        if self.deriv == 1:
+            return 1.0
+        return Stencil.of_kind(self.kind, self.deriv - 1, self.order).abs_weight_sum
+
+
+def _complex_first(order: int) -> tuple[list[complex], list[complex]]:
+    """Imaginary offsets ``i s`` (s = 1..order/2) and weights for ``f'``.
+
+    ``Im f(x + i s h) / h = s f' - s^3 h^2 f'''/6 + ...`` has only odd powers,
+    like the central difference ``(f(x+sh) - f(x-sh))/2``; the central
+    weights ``c_s`` of the same order therefore cancel the same terms:
+    ``f' ~ sum_s 2 c_s Im f(x + i s h) / h``.
+    """
+    cen = Stencil.central(1, order)
+    offs, ws = [], []
+    for o, w in zip(cen.offsets, cen.weights, strict=True):
+        if o > 0:
+            offs.append(complex(0, float(o)))
+            ws.append(complex(0, -2 * float(w)))
+    return offs, ws
+
+
+@functools.lru_cache(maxsize=256)
+def scheme(method: str, kind: str, deriv: int, order: int) -> Scheme:
+    """The scheme of `method` whose real part has shape `kind`."""
+    if method in KINDS:
+        st = Stencil.of_kind(kind, deriv, order)
+        return Scheme(
+            offsets=st.nodes.copy(),
+            weights=st.coefficients.copy(),
+            deriv=deriv,
+            order=st.order,
+            error_constant=float(st.error_constant),
+            kind=kind,
+            method=method,
+        )
+    if method != "complex":
+        raise ValueError(f"unknown method {method!r}")
+    ioffs, iws = _complex_first(order)
+    if deriv == 1:
+        offs, ws = ioffs, iws
+    else:
+        real = Stencil.of_kind(kind, deriv - 1, order)
+        offs = [complex(float(o)) + io for o in real.offsets for io in ioffs]
+        ws = [float(w) * iw for w in real.weights for iw in iws]
+    z = np.array(offs, dtype=complex)
+    w = np.array(ws, dtype=complex)
+    # accuracy order and error constant from the complex moments
+    q = deriv + 1
+    while True:
+        mom = float(np.real(np.sum(w * z**q))) / math.factorial(q)
+        if abs(mom) > 1e-9:
+            break
+        q += 1
+    return Scheme(z, w, deriv, q - deriv, mom, kind, method)
+
+
+def default_rel_step(sch: Scheme, eps: float) -> float:
+    """Relative step minimising truncation plus round-off error.
+
+    With ``|f|`` and its derivatives of the same size, the error of a scheme
+    is about ``|C| h^p + eps * G / h^m`` (``C`` error constant, ``p`` order,
+    ``G`` round-off gain, ``m`` derivative order).  Its minimum is at
+    ``h = (m eps G / (p |C|))^(1/(p+m))``, e.g. ``(3 eps)^(1/3)`` for the
+    central first difference and ``2 sqrt(eps)`` for the forward one.  The
+    step is rounded to a power of two so that ``x + k h`` is exact.
+
+    The complex step has no cancellation in its first derivative; its
+    truncation error ``h^2 |f'''| / 6`` is negligible for ``h = sqrt(eps)``.
+    Higher complex derivatives balance the real stencil beside it.
+    """
+    m, p, gain = sch.deriv, sch.order, sch.noise_gain
+    if sch.is_complex:
+        if m == 1:
+            return 2.0 ** round(math.log2(math.sqrt(eps)))
+        m = m - 1
+    c = abs(sch.error_constant)
+    h = (m * eps * gain / (p * c)) ** (1.0 / (p + m))
+    return float(2.0 ** round(math.log2(h)))
+
+
+def user_or_default_steps(
+    x: NDArray[Any],
+    sch: Scheme,
+    eps: float,
+    rel_step: NDArray[Any] | None,
+    abs_step: NDArray[Any] | None,
+) -> NDArray[Any]:
+    """Steps per component: the user's (made exact) or the default.
+
+    The default is ``c * max(1, |x|)`` rounded to a power of two (``c`` from
+    :func:`default_rel_step`); ``rel_step`` gives ``rel_step * max(1, |x|)``
+    and ``abs_step`` is taken as it is.  A user step is replaced by what
+    floating point really adds, ``(x + h) - x``, and where that is zero by the
+    default step.
+    """
+    scale = np.maximum(1.0, np.abs(x)).astype(x.real.dtype)
+    c = default_rel_step(sch, eps)
+    default = scale * c
+    # power-of-two steps make every x + k h exact
+    default = np.exp2(np.round(np.log2(default))).astype(scale.dtype)
+    if rel_step is None and abs_step is None:
+        return default
+    h = abs_step if abs_step is not None else rel_step * scale  # type: ignore[operator]
+    h = np.broadcast_to(np.asarray(h, dtype=scale.dtype), x.shape)
+    xr = x.real
+    h = (xr + h) - xr
+    return np.where(h == 0, default, h)
+
+
+def choose_kinds(
+    method: str,
+    deriv: int,
+    order: int,
+    h: NDArray[Any],
+    tlo: NDArray[Any],
+    thi: NDArray[Any],
+) -> tuple[NDArray[Any], NDArray[Any]]:
+    """Per direction, the stencil kind and step that keep every point in bounds.
+
+    ``[tlo, thi]`` (``tlo <= 0 <= thi``) is the range of the displacement
+    allowed along each direction.  The preferred kind is kept where it fits;
+    otherwise the one-sided kind of the same accuracy order that fits; where
+    none fits at step ``h``, the step shrinks to fit the roomier side.
+    """
+    pref = "central" if method in ("central", "complex") else method
+    other = {"forward": "backward", "backward": "forward"}
+    order_list = [pref, "forward", "backward"] if pref == "central" else [pref, other[pref]]
+    kinds = np.full(h.shape, "", dtype=object)
+    hnew = h.copy()
+    for kind in order_list:
+        sch = scheme(method, kind, deriv, order)
+        fits = (kinds == "") & (sch.lo * h >= tlo) & (sch.hi * h <= thi)
+        kinds[fits] = kind
+    rest = kinds == ""
+    if np.any(rest):
+        fw = scheme(method, "forward", deriv, order)
+        bw = scheme(method, "backward", deriv, order)
+        up = rest & (thi >= -tlo)
+        down = rest & ~up
+        kinds[up] = "forward"
+        hnew[up] = thi[up] / fw.hi
+        kinds[down] = "backward"
+        hnew[down] = tlo[down] / bw.lo
+    return kinds, hnew

@@ -1,0 +1,299 @@
+"""Argument checking shared by the entry points.
+
+Each entry point calls :func:`check_common` once, up front; it returns the
+cleaned arguments or raises ``ValueError``/``TypeError`` naming the argument,
+the value received and what was expected.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+METHODS = ("central", "forward", "backward", "complex")
+MAX_ORDER = 20
+
+
+@dataclass(frozen=True)
+class Common:
+    """Cleaned options of a call."""
+
+    x: NDArray[Any]
+    method: str
+    order: int
+    rel_step: NDArray[Any] | None
+    abs_step: NDArray[Any] | None
+    lb: NDArray[Any] | None
+    ub: NDArray[Any] | None
+    f0: NDArray[Any] | None
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    vectorized: bool
+    workers: Any
+    chunk_size: int | None
+    progress: bool
+    full_output: bool
+    eps: float
+
+    @property
+    def bounded(self) -> bool:
+        return self.lb is not None
+
+
+def _short(v: Any) -> str:
+    s = repr(v)
+    return s if len(s) <= 120 else s[:117] + "..."
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def check_callable(f: Any) -> None:
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {_short(f)} of type {type(f).__name__}")
+
+
+def check_x(x: Any, *, name: str = "x", allow_complex: bool = False, vector: bool = True) -> NDArray[Any]:
+    """``x`` as a float array: integers become float64, float32 stays float32."""
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged input and the like
+        raise TypeError(f"{name} must be array_like of numbers, got {_short(x)}") from exc
+    kind = arr.dtype.kind
+    if kind in "biu":
+        arr = arr.astype(np.float64)
+    elif kind == "f":
+        if arr.dtype == np.float16:
+            arr = arr.astype(np.float32)
+    elif kind == "c":
+        if not allow_complex:
+            raise TypeError(
+                f"{name} must be real here, got complex values {_short(x)}; complex x is "
+                "accepted by derivative() (holomorphic f) with real-step methods"
+            )
+    else:
+        raise TypeError(f"{name} must be array_like of numbers, got dtype {arr.dtype}: {_short(x)}")
+    if vector:
+        if arr.ndim > 1:
+            raise ValueError(f"{name} must be a scalar or 1-D array, got shape {arr.shape}")
+        arr = np.atleast_1d(arr)
+        if arr.size == 0:
+            raise ValueError(f"{name} must have at least one component, got shape {arr.shape}")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i = np.argwhere(bad)[0]
+        where = tuple(int(k) for k in i)
+        raise ValueError(
+            f"{name} must be finite, got {arr[where]!r} at index {where if len(where) != 1 else where[0]}"
+        )
+    return np.array(arr, copy=True)
+
+
+def check_method_order(method: Any, order: Any, deriv: int) -> tuple[str, int]:
+    if method == "adaptive":
+        raise ValueError(
+            "method='adaptive' (Richardson extrapolation) is not in this release; "
+            f"choose one of {METHODS}"
+        )
+    if not isinstance(method, str) or method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {_short(method)}")
+    if order is None:
+        order = 1 if method in ("forward", "backward") else 2
+    if not _is_int(order):
+        raise TypeError(f"order must be an integer, got {_short(order)}")
+    order = int(order)
+    if order < 1 or order > MAX_ORDER:
+        raise ValueError(f"order must be between 1 and {MAX_ORDER}, got order={order}")
+    if method in ("central", "complex") and order % 2:
+        raise ValueError(
+            f"order must be even for method={method!r} (symmetric stencils gain "
+            f"orders two at a time), got order={order}"
+        )
+    return method, order
+
+
+def check_step(step: Any, name: str, shape: tuple[int, ...]) -> NDArray[Any] | None:
+    if step is None:
+        return None
+    try:
+        arr = np.asarray(step, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a positive number or array, got {_short(step)}") from exc
+    try:
+        arr = np.broadcast_to(arr, shape)
+    except ValueError:
+        raise ValueError(
+            f"{name} must be a scalar or have one value per component (shape {shape}), "
+            f"got shape {arr.shape}"
+        ) from None
+    if not (np.all(np.isfinite(arr)) and np.all(arr > 0)):
+        raise ValueError(f"{name} must be positive and finite, got {_short(step)}")
+    return arr
+
+
+def check_bounds(bounds: Any, x: NDArray[Any]) -> tuple[NDArray[Any] | None, NDArray[Any] | None]:
+    if bounds is None:
+        return None, None
+    try:
+        lb_in, ub_in = bounds
+    except (TypeError, ValueError):
+        raise ValueError(f"bounds must be a pair (lb, ub), got {_short(bounds)}") from None
+    try:
+        lb = np.broadcast_to(np.asarray(lb_in, dtype=float), x.shape).astype(float)
+        ub = np.broadcast_to(np.asarray(ub_in, dtype=float), x.shape).astype(float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"bounds must be scalars or arrays of the shape of x {x.shape}, got {_short(bounds)}"
+        ) from None
+    if np.isnan(lb).any() or np.isnan(ub).any():
+        raise ValueError(f"bounds must not contain NaN, got {_short(bounds)}")
+    if np.any(lb > ub):
+        i = int(np.flatnonzero((lb > ub).reshape(-1))[0])
+        raise ValueError(
+            f"bounds are inverted: lb > ub at index {i} "
+            f"(lb={lb.reshape(-1)[i]!r}, ub={ub.reshape(-1)[i]!r})"
+        )
+    if np.any(lb == ub):
+        i = int(np.flatnonzero((lb == ub).reshape(-1))[0])
+        raise ValueError(
+            f"bounds leave no room to differentiate: lb == ub == {lb.reshape(-1)[i]!r} at index {i}"
+        )
+    xr = x.real
+    out = (xr < lb) | (xr > ub)
+    if np.any(out):
+        i = int(np.flatnonzero(out.reshape(-1))[0])
+        raise ValueError(
+            f"x is outside the bounds at index {i}: x={xr.reshape(-1)[i]!r} not in "
+            f"[{lb.reshape(-1)[i]!r}, {ub.reshape(-1)[i]!r}]"
+        )
+    if np.all(np.isinf(lb)) and np.all(np.isinf(ub)):
+        return None, None
+    return lb, ub
+
+
+def check_directions(q: Any, n: int) -> NDArray[Any] | None:
+    if q is None:
+        return None
+    arr = np.asarray(q, dtype=float)
+    if arr.shape != (n, n):
+        raise ValueError(f"directions must be an orthogonal ({n}, {n}) matrix, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("directions must be finite")
+    dev = float(np.max(np.abs(arr.T @ arr - np.eye(n))))
+    if dev > 1e-8:
+        raise ValueError(
+            f"directions must be orthogonal (Q.T @ Q == I), but max|Q.T @ Q - I| = {dev:.3g}"
+        )
+    return arr
+
+
+def check_workers(workers: Any) -> Any:
+    if workers is None:
+        return None
+    if _is_int(workers):
+        if workers == -1 or workers >= 1:
+            return int(workers)
+        raise ValueError(f"workers must be -1 (all cores) or a positive int, got {workers}")
+    if isinstance(workers, Executor) or callable(workers) or hasattr(workers, "gather"):
+        return workers
+    raise TypeError(
+        "workers must be None, an int, a map-like callable, a concurrent.futures.Executor "
+        f"or a dask.distributed.Client, got {_short(workers)}"
+    )
+
+
+def check_common(
+    x: Any,
+    *,
+    deriv: int,
+    method: Any,
+    order: Any,
+    rel_step: Any,
+    abs_step: Any,
+    bounds: Any,
+    f0: Any,
+    args: Any,
+    kwargs: Any,
+    vectorized: Any,
+    workers: Any,
+    chunk_size: Any,
+    progress: Any,
+    full_output: Any,
+    vector: bool = True,
+) -> Common:
+    """Check every shared option; see the module docstring."""
+    method, order = check_method_order(method, order, deriv)
+    xa = check_x(x, allow_complex=not vector and method != "complex", vector=vector)
+    if rel_step is not None and abs_step is not None:
+        raise ValueError(
+            f"give rel_step or abs_step, not both (got rel_step={_short(rel_step)}, "
+            f"abs_step={_short(abs_step)})"
+        )
+    rel = check_step(rel_step, "rel_step", xa.shape)
+    absl = check_step(abs_step, "abs_step", xa.shape)
+    lb, ub = check_bounds(bounds, xa)
+    if lb is not None and np.iscomplexobj(xa):
+        raise ValueError("bounds cannot be used with complex x")
+    f0a = None
+    if f0 is not None:
+        f0a = np.asarray(f0)
+        if f0a.dtype.kind not in "biufc":
+            raise TypeError(f"f0 must be numeric, got {_short(f0)}")
+    if isinstance(args, (str, bytes)) or not hasattr(args, "__iter__"):
+        raise TypeError(f"args must be a tuple of extra arguments, got {_short(args)}")
+    if kwargs is not None and not isinstance(kwargs, Mapping):
+        raise TypeError(f"kwargs must be a dict, got {_short(kwargs)}")
+    for name, val in (("vectorized", vectorized), ("full_output", full_output), ("progress", progress)):
+        if not isinstance(val, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {_short(val)}")
+    if chunk_size is not None and (not _is_int(chunk_size) or chunk_size < 1):
+        raise ValueError(f"chunk_size must be a positive integer or None, got {_short(chunk_size)}")
+    if progress:
+        try:
+            import tqdm  # noqa: F401
+        except ImportError:
+            raise ImportError("progress=True needs tqdm: pip install 'numderiv[progress]'") from None
+    dtype = xa.real.dtype
+    eps = float(np.finfo(dtype).eps)
+    return Common(
+        x=xa,
+        method=method,
+        order=order,
+        rel_step=rel,
+        abs_step=absl,
+        lb=lb,
+        ub=ub,
+        f0=f0a,
+        args=tuple(args),
+        kwargs=dict(kwargs or {}),
+        vectorized=bool(vectorized),
+        workers=check_workers(workers),
+        chunk_size=None if chunk_size is None else int(chunk_size),
+        progress=bool(progress),
+        full_output=bool(full_output),
+        eps=eps,
+    )
+
+
+def check_vector_v(v: Any, n: int) -> NDArray[Any]:
+    va = check_x(v, name="v")
+    if va.shape != (n,):
+        raise ValueError(f"v must have shape ({n},) like x, got shape {va.shape}")
+    return va.astype(float)
+
+
+__all__ = [
+    "Callable",
+    "Common",
+    "check_callable",
+    "check_common",
+    "check_directions",
+    "check_vector_v",
+]

@@ -1,0 +1,488 @@
+"""The stencil engine of :mod:`numderiv.grid`: plans and their fast application.
+
+A derivative along one axis is described by an :class:`AxisPlan`: the weights
+of the interior stencil (the same for every point on a uniform grid, one row
+per point on a non-uniform one) and a short list of boundary rows (one-sided
+or wrapped-around stencils).  All weights come from Fornberg's recursion in
+:mod:`numderiv._stencil`: exact rationals on uniform grids, the vectorised
+float recursion on non-uniform ones.
+
+:func:`execute` applies sums of such plans to arrays.  The work is cut into
+blocks along the outermost axis in memory so that the few passes each block
+needs (a difference, a scaling, an accumulation) run in cache, every output
+element is written to main memory once, and no array-sized temporary is made.
+Large arrays are shared between threads: NumPy's ufuncs release the GIL.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import math
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import NDArray
+
+from .._stencil import Stencil, _fornberg_batch
+
+__all__ = ["AxisPlan", "Term", "execute", "plan_axis"]
+
+# Elements per block: a block and its temporaries stay in a 1 MiB L2 cache
+# for float64 data while the Python overhead per block stays small.
+_BLOCK = 1 << 15
+# Arrays at least this large are split between threads (when workers allow).
+_PARALLEL_MIN = 1 << 20
+# Points per call of the vectorised Fornberg recursion: its temporaries stay
+# in cache instead of being array-sized.
+_FORNBERG_CHUNK = 1 << 14
+
+_MAX_EXACT = 1 << 53
+
+
+@dataclass(frozen=True)
+class Row:
+    """One point computed by its own stencil (boundary or wrapped point).
+
+    The value is ``sum_j coefs[j] * y[nodes[j]]``, divided by ``den`` when it
+    is not ``None``.  With ``diff=True`` it is ``(y[nodes[1]] - y[nodes[0]]) /
+    den`` instead: the two-point first difference, written as NumPy writes it
+    (subtract first, then divide), which also avoids amplifying round-off.
+    """
+
+    index: int
+    nodes: tuple[int, ...]
+    coefs: tuple[Any, ...]
+    den: Any = None
+    diff: bool = False
+
+
+@dataclass(frozen=True)
+class AxisPlan:
+    """How to differentiate along one axis of `npts` points.
+
+    Interior points ``lo <= i < hi`` use a centred stencil of half-width
+    ``r``.  On a uniform grid it is stored as integer numerators grouped in
+    symmetric pairs ``pairs = ((k, c_k), ...)`` and a centre weight, the sum
+    being divided by ``den`` (the common denominator times ``h**n``).  On a
+    non-uniform grid ``weights`` has shape ``(2r + 1, hi - lo)``.  Every other
+    point is a :class:`Row`.
+    """
+
+    npts: int
+    lo: int
+    hi: int
+    r: int
+    rows: tuple[Row, ...]
+    odd: bool = True
+    center: Any = 0
+    pairs: tuple[tuple[int, Any], ...] = ()
+    den: Any = 1.0
+    weights: NDArray[Any] | None = None
+
+
+@dataclass(frozen=True)
+class Term:
+    """``sign * d^n src / dx^n`` along `axis`, as described by `plan`."""
+
+    src: NDArray[Any]
+    axis: int
+    plan: AxisPlan
+    sign: int = 1
+
+
+# ---------------------------------------------------------------------------
+# Plans
+# ---------------------------------------------------------------------------
+
+
+def _power(h: Any, n: int) -> Any:
+    # h**1 is h itself, keeping the scalar's type exactly as NumPy's gradient does
+    return h if n == 1 else h**n
+
+
+def _central_half_width(n: int, accuracy: int) -> int:
+    """Half-width of the centred uniform stencil (2*floor((n+1)/2) - 1 + p points)."""
+    return (2 * ((n + 1) // 2) - 1 + accuracy) // 2
+
+
+def nonuniform_half_width(n: int, accuracy: int) -> int:
+    """Half-width of the symmetric window used on non-uniform grids.
+
+    A stencil on ``M`` arbitrary nodes has accuracy ``M - n`` for the n-th
+    derivative; symmetric node sets gain an order only on uniform grids.  So
+    a non-uniform grid needs at least ``n + accuracy`` nodes, taken as the
+    smallest symmetric window holding them.  This is why the second
+    derivative keeps order 2 on non-uniform grids (five nodes, not three).
+    """
+    return (n + accuracy) // 2
+
+
+def min_points(n: int, accuracy: int, edge: int, *, uniform: bool, periodic: bool) -> int:
+    """The fewest points an axis needs for this derivative."""
+    if periodic:
+        r = _central_half_width(n, accuracy) if uniform else nonuniform_half_width(n, accuracy)
+        return 2 * r + 1
+    return n + edge
+
+
+def _uniform_pairs(n: int, accuracy: int) -> tuple[int, bool, Any, list[tuple[int, Any]], int]:
+    """Centre weight, symmetric pairs and common denominator of the central stencil."""
+    st = Stencil.central(n, accuracy)
+    wmap = {int(o): w for o, w in zip(st.offsets, st.weights, strict=True)}
+    r = max(abs(int(o)) for o in st.offsets)
+    odd = n % 2 == 1
+    center: Fraction = wmap.get(0, Fraction(0))
+    pairs = [(k, wmap.get(k, Fraction(0))) for k in range(1, r + 1)]
+    den = 1
+    for w in [center, *(w for _, w in pairs)]:
+        den = den * w.denominator // math.gcd(den, w.denominator)
+    return r, odd, center, pairs, den
+
+
+def _one_sided_row(
+    i: int, window: Sequence[int], n: int, hn: Any, diff_den: Any = None
+) -> Row:
+    """Row ``i`` from the exact weights on the integer nodes `window`."""
+    st = Stencil.from_offsets(tuple(j - i for j in window), n)
+    nodes = tuple(i + int(o) for o in st.offsets)
+    if n == 1 and len(nodes) == 2:
+        return Row(i, tuple(sorted(nodes)), (), den=hn if diff_den is None else diff_den, diff=True)
+    order = np.argsort(nodes)
+    coefs = tuple(float(st.weights[k]) / hn for k in order)
+    return Row(i, tuple(nodes[k] for k in order), coefs)
+
+
+def _windows(npts: int, r: int, m: int) -> tuple[list[int], list[int], list[int]]:
+    """Left-boundary, right-boundary point lists and window size."""
+    left = [i for i in range(npts) if i < r and (i < npts - r and True or 2 * i < npts - 1)]
+    right = [i for i in range(npts) if (i >= npts - r) and i not in left]
+    return left, right, [m]
+
+
+def plan_uniform(
+    npts: int, n: int, accuracy: int, edge: int, h: Any, *, periodic: bool
+) -> AxisPlan:
+    r, odd, center, pairs, common = _uniform_pairs(n, accuracy)
+    hn = _power(h, n)
+    nums = [center * common, *(w * common for _, w in pairs)]
+    if all(abs(q) < _MAX_EXACT for q in nums):
+        # integer numerators are exact in floating point: one division at the
+        # end, by common * h**n, reproduces NumPy's (y[i+1] - y[i-1]) / (2 h)
+        cen: Any = int(nums[0])
+        prs = tuple((k, int(q)) for (k, _), q in zip(pairs, nums[1:], strict=True))
+        den = float(common) * hn
+    else:
+        cen = float(center)
+        prs = tuple((k, float(w)) for k, w in pairs)
+        den = hn
+    if periodic:
+        lo, hi = r, npts - r
+        st = Stencil.central(n, accuracy)
+        offs = [int(o) for o in st.offsets]
+        rows = []
+        for i in [*range(0, min(r, npts)), *range(max(npts - r, r), npts)]:
+            coefs = [float(w * common) if prs and isinstance(prs[0][1], int) else float(w) for w in st.weights]
+            rows.append(Row(i, tuple((i + o) % npts for o in offs), tuple(coefs), den=den))
+        return AxisPlan(npts, lo, hi, r, tuple(rows), odd, cen, prs, den)
+    m = n + edge
+    lo, hi = min(r, npts), max(npts - r, min(r, npts))
+    rows = []
+    for i in range(npts):
+        if lo <= i < hi:
+            continue
+        use_left = i < r and (i < npts - r or 2 * i <= npts - 1)
+        window = range(0, m) if use_left else range(npts - m, npts)
+        rows.append(_one_sided_row(i, window, n, hn))
+    return AxisPlan(npts, lo, hi, r, tuple(rows), odd, cen, prs, den)
+
+
+def fornberg_rows(x0: NDArray[Any], nodes: NDArray[Any], n: int) -> NDArray[np.float64]:
+    """Weights of the n-th derivative, shape ``(P, N)``, for P stencils.
+
+    The vectorised recursion :func:`numderiv._stencil._fornberg_batch` runs
+    on chunks of points so that its temporaries stay in cache.
+    """
+    npts = x0.shape[0]
+    out = np.empty((npts, nodes.shape[1]))
+    for s in range(0, npts, _FORNBERG_CHUNK):
+        e = min(npts, s + _FORNBERG_CHUNK)
+        # shift to the expansion point: the differences then carry no
+        # cancellation from a large common offset of the coordinates
+        base = x0[s:e, None]
+        out[s:e] = _fornberg_batch(np.zeros(e - s), nodes[s:e] - base, n)[:, n, :]
+    return out
+
+
+def plan_nonuniform(
+    x: NDArray[Any],
+    dx: NDArray[Any],
+    n: int,
+    accuracy: int,
+    edge: int,
+    *,
+    period: float | None,
+    workers: int = 1,
+) -> AxisPlan:
+    npts = x.shape[0]
+    wdtype = dx.dtype if np.issubdtype(dx.dtype, np.floating) else np.dtype(np.float64)
+    xf = x.astype(np.float64)
+    if n == 1 and accuracy == 2:
+        r = 1
+    else:
+        r = nonuniform_half_width(n, accuracy)
+    if period is not None:
+        # extend the coordinates by r points on each side, shifted by the period
+        ext = np.concatenate([xf[npts - r :] - period, xf, xf[:r] + period])
+        win = sliding_window_view(ext, 2 * r + 1)
+        w_all = _weights_parallel(xf, win, n, workers)
+        lo, hi = r, npts - r
+        weights = np.ascontiguousarray(w_all[lo:hi].T).astype(wdtype, copy=False)
+        rows = []
+        for i in [*range(0, r), *range(max(npts - r, r), npts)]:
+            nodes = tuple((i + o) % npts for o in range(-r, r + 1))
+            rows.append(Row(i, nodes, tuple(wdtype.type(w) for w in w_all[i])))
+        return AxisPlan(npts, lo, hi, r, tuple(rows), weights=weights)
+    lo, hi = min(r, npts), max(npts - r, min(r, npts))
+    if hi > lo:
+        win = sliding_window_view(xf, 2 * r + 1)
+        w_int = _weights_parallel(xf[lo:hi], win, n, workers)
+        weights = np.ascontiguousarray(w_int.T).astype(wdtype, copy=False)
+    else:
+        weights = np.empty((2 * r + 1, 0), dtype=wdtype)
+    m = n + edge
+    rows = []
+    left = [i for i in range(npts) if not lo <= i < hi and (i < r and (i < npts - r or 2 * i <= npts - 1))]
+    right = [i for i in range(npts) if not lo <= i < hi and i not in left]
+    for pts, window in ((left, np.arange(0, m)), (right, np.arange(npts - m, npts))):
+        if not pts:
+            continue
+        if n == 1 and m == 2:
+            # two-point first difference, NumPy's (y1 - y0) / (x1 - x0)
+            d = dx[window[0]]
+            rows.extend(Row(i, (int(window[0]), int(window[1])), (), den=d, diff=True) for i in pts)
+            continue
+        xs = np.array(pts)
+        w = fornberg_rows(xf[xs], np.broadcast_to(xf[window], (len(pts), m)), n)
+        for i, wi in zip(pts, w, strict=True):
+            rows.append(Row(i, tuple(int(j) for j in window), tuple(wdtype.type(v) for v in wi)))
+    return AxisPlan(npts, lo, hi, r, tuple(rows), weights=weights)
+
+
+def _weights_parallel(x0: NDArray[Any], win: NDArray[Any], n: int, workers: int) -> NDArray[Any]:
+    npts = x0.shape[0]
+    if workers <= 1 or npts < 4 * _FORNBERG_CHUNK:
+        return fornberg_rows(x0, win[:npts], n)
+    out = np.empty((npts, win.shape[1]))
+    bounds = np.linspace(0, npts, workers + 1).astype(int)
+
+    def part(s: int, e: int) -> None:
+        out[s:e] = fornberg_rows(x0[s:e], win[s:e], n)
+
+    _run_parallel([(part, (int(s), int(e))) for s, e in zip(bounds[:-1], bounds[1:], strict=True)])
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Application
+# ---------------------------------------------------------------------------
+
+
+def _take(a: NDArray[Any], axis: int, start: int, stop: int) -> NDArray[Any]:
+    idx: list[Any] = [slice(None)] * a.ndim
+    idx[axis] = slice(start, stop)
+    return a[tuple(idx)]
+
+
+def _at(a: NDArray[Any], axis: int, i: int) -> NDArray[Any]:
+    idx: list[Any] = [slice(None)] * a.ndim
+    idx[axis] = i
+    return a[tuple(idx)]
+
+
+def _interior_uniform(
+    src: NDArray[Any], axis: int, plan: AxisPlan, o: NDArray[Any], ilo: int, ihi: int
+) -> None:
+    def sl(k: int) -> NDArray[Any]:
+        return _take(src, axis, ilo + k, ihi + k)
+
+    tmp: NDArray[Any] | None = None
+    started = False
+    if not plan.odd and plan.center != 0:
+        np.multiply(sl(0), plan.center, out=o)
+        started = True
+    for k, c in plan.pairs:
+        if c == 0:
+            continue
+        op = np.subtract if plan.odd else np.add
+        if not started:
+            op(sl(k), sl(-k), out=o)
+            if c != 1:
+                np.multiply(o, c, out=o)
+            started = True
+            continue
+        if tmp is None:
+            tmp = np.empty_like(o)
+        op(sl(k), sl(-k), out=tmp)
+        if c != 1:
+            np.multiply(tmp, c, out=tmp)
+        np.add(o, tmp, out=o)
+    np.divide(o, plan.den, out=o)
+
+
+def _interior_nonuniform(
+    src: NDArray[Any], axis: int, plan: AxisPlan, o: NDArray[Any], ilo: int, ihi: int
+) -> None:
+    assert plan.weights is not None
+    w = plan.weights[:, ilo - plan.lo : ihi - plan.lo]
+    shape = [1] * src.ndim
+    shape[axis] = ihi - ilo
+    acc_dtype = np.result_type(w.dtype, src.dtype)
+    acc = o if acc_dtype == o.dtype else np.empty(o.shape, acc_dtype)
+    tmp = np.empty_like(acc)
+    r = plan.r
+    for j, k in enumerate(range(-r, r + 1)):
+        wk = w[j].reshape(shape)
+        s = _take(src, axis, ilo + k, ihi + k)
+        if j == 0:
+            np.multiply(wk, s, out=acc)
+        else:
+            np.multiply(wk, s, out=tmp)
+            np.add(acc, tmp, out=acc)
+    if acc is not o:
+        o[...] = acc
+
+
+def _row(src: NDArray[Any], axis: int, row: Row) -> Any:
+    if row.diff:
+        return (_at(src, axis, row.nodes[1]) - _at(src, axis, row.nodes[0])) / row.den
+    val: Any = None
+    for j, c in zip(row.nodes, row.coefs, strict=True):
+        t = c * _at(src, axis, j)
+        val = t if val is None else val + t
+    if row.den is not None:
+        val = val / row.den
+    return val
+
+
+def apply_plan(
+    src: NDArray[Any], axis: int, plan: AxisPlan, dst: NDArray[Any], lo: int, hi: int
+) -> None:
+    """``dst`` = derivative of `src` along `axis` at indices ``lo..hi-1``."""
+    ilo, ihi = max(lo, plan.lo), min(hi, plan.hi)
+    if ilo < ihi:
+        o = _take(dst, axis, ilo - lo, ihi - lo)
+        if plan.weights is None:
+            _interior_uniform(src, axis, plan, o, ilo, ihi)
+        else:
+            _interior_nonuniform(src, axis, plan, o, ilo, ihi)
+    for row in plan.rows:
+        if lo <= row.index < hi:
+            _at(dst, axis, row.index - lo)[...] = _row(src, axis, row)
+
+
+def _chunk_axis(a: NDArray[Any]) -> int:
+    """The axis with the largest stride: blocks along it are contiguous slabs."""
+    if a.ndim == 0:
+        return 0
+    strides = [abs(s) if n > 1 else -1 for s, n in zip(a.strides, a.shape, strict=True)]
+    return int(np.argmax(strides))
+
+
+def _apply_block(jobs: Sequence[tuple[NDArray[Any], Sequence[Term]]], c: int, b0: int, b1: int) -> None:
+    for dst, terms in jobs:
+        dblk = _take(dst, c, b0, b1)
+        for t_i, term in enumerate(terms):
+            if term.axis == c:
+                s, lo, hi = term.src, b0, b1
+            else:
+                s, lo, hi = _take(term.src, c, b0, b1), 0, term.plan.npts
+            if t_i == 0:
+                apply_plan(s, term.axis, term.plan, dblk, lo, hi)
+                if term.sign < 0:
+                    np.negative(dblk, out=dblk)
+            else:
+                tmp = np.empty_like(dblk)
+                apply_plan(s, term.axis, term.plan, tmp, lo, hi)
+                (np.add if term.sign > 0 else np.subtract)(dblk, tmp, out=dblk)
+
+
+def default_workers(workers: int | None, size: int) -> int:
+    """Threads to use for `size` elements of work."""
+    if workers == 1 or (workers is None and size < _PARALLEL_MIN):
+        return 1
+    try:
+        ncpu = len(os.sched_getaffinity(0))  # type: ignore[attr-defined,unused-ignore]
+    except AttributeError:  # pragma: no cover - not on Linux
+        ncpu = os.cpu_count() or 1
+    if workers is None:
+        return max(1, min(ncpu, 8))
+    if workers == -1:
+        return max(1, ncpu)
+    return workers
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(
+                max_workers=max(os.cpu_count() or 1, 2), thread_name_prefix="numderiv-grid"
+            )
+        return _POOL
+
+
+def _run_parallel(tasks: Sequence[tuple[Any, tuple[Any, ...]]]) -> None:
+    if len(tasks) == 1:
+        fn, args = tasks[0]
+        fn(*args)
+        return
+    pool = _pool()
+    # each task runs in a copy of the caller's context, so np.errstate applies
+    futs = [pool.submit(contextvars.copy_context().run, fn, *args) for fn, args in tasks]
+    errors = []
+    for f in futs:
+        try:
+            f.result()
+        except BaseException as e:  # noqa: PERF203 - collect, then re-raise the first
+            errors.append(e)
+    if errors:
+        raise errors[0]
+
+
+def execute(
+    jobs: Sequence[tuple[NDArray[Any], Sequence[Term]]], workers: int | None = None
+) -> None:
+    """Fill each ``dst`` with the sum of its terms, in cache-sized blocks.
+
+    Every ``Term.src`` has the shape of its ``dst``.
+    """
+    if not jobs:
+        return
+    dst0 = jobs[0][0]
+    if dst0.size == 0:
+        return
+    ref = jobs[0][1][0].src if jobs[0][1] else dst0
+    c = _chunk_axis(ref)
+    nc = dst0.shape[c]
+    per_row = max(1, dst0.size // nc)
+    step = max(1, _BLOCK // per_row)
+    total = dst0.size * sum(len(t) for _, t in jobs)
+    nthreads = min(default_workers(workers, total), max(1, nc // step))
+    bounds = np.linspace(0, nc, nthreads + 1).astype(int)
+
+    def part(p0: int, p1: int) -> None:
+        for b0 in range(p0, p1, step):
+            _apply_block(jobs, c, b0, min(p1, b0 + step))
+
+    _run_parallel([(part, (int(a), int(b))) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a])

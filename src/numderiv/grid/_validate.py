@@ -1,0 +1,208 @@
+"""Argument checking shared by the grid entry points.
+
+Every public function of :mod:`numderiv.grid` cleans its arguments here, up
+front, and the numerical code downstream trusts what it receives.  Messages
+name the argument, the value received and what was expected.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+try:  # NumPy >= 2.0
+    from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
+except ImportError:  # pragma: no cover - NumPy 1.x
+    from numpy.core.numeric import (  # type: ignore[attr-defined,no-redef]
+        normalize_axis_index,
+        normalize_axis_tuple,
+    )
+
+__all__ = [
+    "BOUNDARIES",
+    "Axis",
+    "check_accuracy",
+    "check_boundary",
+    "check_deriv",
+    "check_workers",
+    "data_array",
+    "normalize_axis_index",
+    "normalize_axis_tuple",
+    "spacing_for_axis",
+]
+
+BOUNDARIES = ("one-sided", "periodic")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_accuracy(accuracy: Any) -> int:
+    """An even accuracy order >= 2."""
+    if not _is_int(accuracy) or accuracy < 2 or accuracy % 2:
+        raise ValueError(
+            f"accuracy must be a positive even integer (2, 4, 6, ...), got {accuracy!r}"
+        )
+    return int(accuracy)
+
+
+def check_deriv(n: Any, name: str = "n") -> int:
+    """A derivative order >= 1."""
+    if not _is_int(n) or n < 1:
+        raise ValueError(f"{name} must be a positive integer, got {n!r}")
+    return int(n)
+
+
+def check_boundary(boundary: Any) -> str:
+    if not isinstance(boundary, str) or boundary not in BOUNDARIES:
+        raise ValueError(f"boundary must be 'one-sided' or 'periodic', got {boundary!r}")
+    return boundary
+
+
+def check_workers(workers: Any) -> int | None:
+    """``None`` (automatic), a positive int, or -1 (all cores)."""
+    if workers is None:
+        return None
+    if not _is_int(workers) or (workers < 1 and workers != -1):
+        raise ValueError(
+            f"workers must be None, -1 or a positive integer, got {workers!r}"
+        )
+    return int(workers)
+
+
+def data_array(y: Any, name: str = "y") -> tuple[NDArray[Any], np.dtype[Any]]:
+    """The data as an ndarray and the dtype of the result.
+
+    Floating and complex data keep their dtype; integers become float64
+    (converted up front so that differences never wrap around); booleans are
+    refused with the same exception type as NumPy's ``gradient`` (there is no
+    boolean subtraction).
+    """
+    arr = np.asarray(y)
+    dt = arr.dtype
+    if dt == np.bool_:
+        raise TypeError(
+            f"{name} has boolean dtype; differences of booleans are not defined "
+            "(convert to a numeric dtype first)"
+        )
+    if np.issubdtype(dt, np.inexact):
+        return arr, dt
+    if np.issubdtype(dt, np.integer):
+        return arr.astype(np.float64), np.dtype(np.float64)
+    raise TypeError(
+        f"{name} must have a numeric (integer, floating or complex) dtype, got {dt}"
+    )
+
+
+@dataclass(frozen=True)
+class Axis:
+    """The cleaned sampling of one axis.
+
+    ``h`` is the spacing as the user gave it (kept as the same Python or
+    NumPy scalar so that dtype promotion matches NumPy's), or ``None`` when
+    the grid is not uniform; then ``x`` holds float coordinates and ``dx``
+    their differences in the dtype NumPy would use.  ``period`` is the period
+    for periodic boundaries (``None`` otherwise or when not given).
+    """
+
+    h: Any
+    x: NDArray[Any] | None = None
+    dx: NDArray[Any] | None = None
+    period: float | None = None
+
+    @property
+    def uniform(self) -> bool:
+        return self.x is None
+
+
+def _check_coordinates(x: NDArray[Any], name: str, *, decreasing_ok: bool) -> None:
+    if np.iscomplexobj(x):
+        raise TypeError(f"{name} must be real coordinates, got dtype {x.dtype}")
+    if not np.all(np.isfinite(x)):
+        bad = x[~np.isfinite(x)][:3].tolist()
+        raise ValueError(f"{name} must be finite coordinates, got non-finite values {bad}")
+    d = np.diff(x)
+    if d.size == 0:
+        return
+    if np.all(d > 0) or (decreasing_ok and np.all(d < 0)):
+        return
+    k = int(np.argmax(d <= 0)) if (d[0] > 0 or not decreasing_ok) else int(np.argmax(d >= 0))
+    what = "strictly monotonic" if decreasing_ok else "strictly increasing"
+    raise ValueError(
+        f"{name} must be {what}, got {name}[{k}]={x[k]!r} and {name}[{k + 1}]={x[k + 1]!r}"
+    )
+
+
+def spacing_for_axis(
+    spacing: Any,
+    npts: int,
+    *,
+    name: str,
+    periodic: bool = False,
+    decreasing_ok: bool = False,
+    check: bool = True,
+) -> Axis:
+    """Clean a scalar spacing or an array of coordinates for an axis of `npts` points.
+
+    A coordinate array whose differences are all equal is reduced to its
+    spacing (as NumPy's ``gradient`` does).  With ``periodic=True`` a
+    coordinate array may have ``npts + 1`` entries, the last being the first
+    point shifted by the period.
+    """
+    arr = np.asanyarray(spacing)
+    if arr.ndim == 0:
+        if check:
+            try:
+                hval = complex(arr)
+            except TypeError:
+                raise TypeError(f"{name} must be a number, got {spacing!r}") from None
+            if hval.imag != 0 or not np.isfinite(hval.real) or hval.real == 0:
+                raise ValueError(
+                    f"{name} must be a finite non-zero real spacing, got {spacing!r}"
+                )
+        period = npts * float(arr) if periodic else None
+        return Axis(h=spacing, period=period)
+    if arr.ndim != 1:
+        raise ValueError(
+            f"{name} must be a scalar spacing or 1-D coordinates, got shape {arr.shape}"
+        )
+    ok = (npts, npts + 1) if periodic else (npts,)
+    if arr.shape[0] not in ok:
+        want = f"{npts} (or {npts + 1} with the periodic end point)" if periodic else f"{npts}"
+        raise ValueError(
+            f"{name} has {arr.shape[0]} coordinates but the axis has {npts} points; "
+            f"expected {want}"
+        )
+    if np.issubdtype(arr.dtype, np.integer):
+        arr = arr.astype(np.float64)
+    if check:
+        _check_coordinates(arr, name, decreasing_ok=decreasing_ok)
+    diffs = np.diff(arr)
+    if diffs.size and (diffs == diffs[0]).all():
+        h = diffs[0]
+        period = npts * float(h) if periodic else None
+        return Axis(h=h, period=period)
+    period = None
+    if periodic:
+        if arr.shape[0] != npts + 1:
+            raise ValueError(
+                f"{name}: periodic derivatives on a non-uniform grid need {npts + 1} "
+                f"coordinates (the last one is the first shifted by the period), "
+                f"got {arr.shape[0]}"
+            )
+        period = float(arr[-1] - arr[0])
+        arr = arr[:-1]
+        diffs = diffs[:-1]
+    return Axis(h=None, x=arr, dx=diffs, period=period)
+
+
+def index(value: Any, name: str) -> int:
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {value!r}") from None
