@@ -1,3 +1,12 @@
-"""Derivatives of data sampled on grids (filled in by the grid work)."""
+"""Derivatives of data sampled on grids.
 
-__all__: list[str] = []
+NumPy-compatible :func:`gradient` at any even accuracy, n-th derivatives
+along an axis (:func:`derivative`), vector-calculus operators
+(:func:`laplacian`, :func:`divergence`, :func:`curl`), derivatives of noisy
+data (:func:`smooth_derivative`) and :func:`turning_points`.  All weights come
+from Fornberg's algorithm in :mod:`numderiv._stencil`.
+"""
+
+from ._gradient import gradient
+
+__all__ = ["gradient"]

@@ -17,6 +17,7 @@ Large arrays are shared between threads: NumPy's ufuncs release the GIL.
 from __future__ import annotations
 
 import contextvars
+import itertools
 import math
 import os
 import threading
@@ -30,9 +31,17 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
-from .._stencil import Stencil, _fornberg_batch
+from .._stencil import Stencil, _fornberg
 
-__all__ = ["AxisPlan", "Term", "execute", "plan_axis"]
+__all__ = [
+    "AxisPlan",
+    "Row",
+    "Term",
+    "execute",
+    "make_plan",
+    "plan_nonuniform",
+    "plan_uniform",
+]
 
 # Elements per block: a block and its temporaries stay in a 1 MiB L2 cache
 # for float64 data while the Python overhead per block stays small.
@@ -124,15 +133,23 @@ def nonuniform_half_width(n: int, accuracy: int) -> int:
     return (n + accuracy) // 2
 
 
-def min_points(n: int, accuracy: int, edge: int, *, uniform: bool, periodic: bool) -> int:
+def min_points(
+    n: int, accuracy: int, edge: int, *, uniform: bool, periodic: bool
+) -> int:
     """The fewest points an axis needs for this derivative."""
     if periodic:
-        r = _central_half_width(n, accuracy) if uniform else nonuniform_half_width(n, accuracy)
+        r = (
+            _central_half_width(n, accuracy)
+            if uniform
+            else nonuniform_half_width(n, accuracy)
+        )
         return 2 * r + 1
     return n + edge
 
 
-def _uniform_pairs(n: int, accuracy: int) -> tuple[int, bool, Any, list[tuple[int, Any]], int]:
+def _uniform_pairs(
+    n: int, accuracy: int
+) -> tuple[int, bool, Any, list[tuple[int, Any]], int]:
     """Centre weight, symmetric pairs and common denominator of the central stencil."""
     st = Stencil.central(n, accuracy)
     wmap = {int(o): w for o, w in zip(st.offsets, st.weights, strict=True)}
@@ -153,17 +170,29 @@ def _one_sided_row(
     st = Stencil.from_offsets(tuple(j - i for j in window), n)
     nodes = tuple(i + int(o) for o in st.offsets)
     if n == 1 and len(nodes) == 2:
-        return Row(i, tuple(sorted(nodes)), (), den=hn if diff_den is None else diff_den, diff=True)
+        return Row(
+            i,
+            tuple(sorted(nodes)),
+            (),
+            den=hn if diff_den is None else diff_den,
+            diff=True,
+        )
     order = np.argsort(nodes)
     coefs = tuple(float(st.weights[k]) / hn for k in order)
     return Row(i, tuple(nodes[k] for k in order), coefs)
 
 
-def _windows(npts: int, r: int, m: int) -> tuple[list[int], list[int], list[int]]:
-    """Left-boundary, right-boundary point lists and window size."""
-    left = [i for i in range(npts) if i < r and (i < npts - r and True or 2 * i < npts - 1)]
-    right = [i for i in range(npts) if (i >= npts - r) and i not in left]
-    return left, right, [m]
+def _edge_points(npts: int, lo: int, hi: int, r: int) -> tuple[list[int], list[int]]:
+    """Points outside the interior, split into those using the left window and
+    those using the right one (when the axis is too short for any interior
+    point, each half uses the window on its side)."""
+    left, right = [], []
+    for i in [*range(0, lo), *range(max(hi, lo), npts)]:
+        if i < r and (i < npts - r or 2 * i <= npts - 1):
+            left.append(i)
+        else:
+            right.append(i)
+    return left, right
 
 
 def plan_uniform(
@@ -172,11 +201,14 @@ def plan_uniform(
     r, odd, center, pairs, common = _uniform_pairs(n, accuracy)
     hn = _power(h, n)
     nums = [center * common, *(w * common for _, w in pairs)]
-    if all(abs(q) < _MAX_EXACT for q in nums):
+    exact = all(abs(q) < _MAX_EXACT for q in nums)
+    if exact:
         # integer numerators are exact in floating point: one division at the
         # end, by common * h**n, reproduces NumPy's (y[i+1] - y[i-1]) / (2 h)
         cen: Any = int(nums[0])
-        prs = tuple((k, int(q)) for (k, _), q in zip(pairs, nums[1:], strict=True))
+        prs: tuple[tuple[int, Any], ...] = tuple(
+            (k, int(q)) for (k, _), q in zip(pairs, nums[1:], strict=True)
+        )
         den = float(common) * hn
     else:
         cen = float(center)
@@ -187,36 +219,38 @@ def plan_uniform(
         st = Stencil.central(n, accuracy)
         offs = [int(o) for o in st.offsets]
         rows = []
+        coefs = tuple(float(w * common) if exact else float(w) for w in st.weights)
         for i in [*range(0, min(r, npts)), *range(max(npts - r, r), npts)]:
-            coefs = [float(w * common) if prs and isinstance(prs[0][1], int) else float(w) for w in st.weights]
-            rows.append(Row(i, tuple((i + o) % npts for o in offs), tuple(coefs), den=den))
+            rows.append(Row(i, tuple((i + o) % npts for o in offs), coefs, den=den))
         return AxisPlan(npts, lo, hi, r, tuple(rows), odd, cen, prs, den)
     m = n + edge
     lo, hi = min(r, npts), max(npts - r, min(r, npts))
-    rows = []
-    for i in range(npts):
-        if lo <= i < hi:
-            continue
-        use_left = i < r and (i < npts - r or 2 * i <= npts - 1)
-        window = range(0, m) if use_left else range(npts - m, npts)
-        rows.append(_one_sided_row(i, window, n, hn))
+    left, right = _edge_points(npts, lo, hi, r)
+    rows = [_one_sided_row(i, range(0, m), n, hn) for i in left]
+    rows += [_one_sided_row(i, range(npts - m, npts), n, hn) for i in right]
     return AxisPlan(npts, lo, hi, r, tuple(rows), odd, cen, prs, den)
 
 
 def fornberg_rows(x0: NDArray[Any], nodes: NDArray[Any], n: int) -> NDArray[np.float64]:
-    """Weights of the n-th derivative, shape ``(P, N)``, for P stencils.
+    """Weights of the n-th derivative for P stencils, shape ``(N, P)``.
 
-    The vectorised recursion :func:`numderiv._stencil._fornberg_batch` runs
-    on chunks of points so that its temporaries stay in cache.
+    ``x0`` has shape ``(P,)`` and ``nodes`` shape ``(P, N)``.  The vectorised
+    recursion :func:`numderiv._stencil._fornberg` runs on chunks of
+    points so that its temporaries stay in cache; column ``p`` holds the
+    weights of stencil ``p`` (the layout the application wants).
     """
     npts = x0.shape[0]
-    out = np.empty((npts, nodes.shape[1]))
+    out = np.empty((nodes.shape[1], npts))
     for s in range(0, npts, _FORNBERG_CHUNK):
         e = min(npts, s + _FORNBERG_CHUNK)
-        # shift to the expansion point: the differences then carry no
-        # cancellation from a large common offset of the coordinates
-        base = x0[s:e, None]
-        out[s:e] = _fornberg_batch(np.zeros(e - s), nodes[s:e] - base, n)[:, n, :]
+        # the generic recursion on float arrays, one element per stencil (what
+        # _fornberg_batch does, keeping only row n, already in this layout)
+        cols = [nodes[s:e, j] for j in range(nodes.shape[1])]
+        zero = np.zeros(e - s)
+        one = np.ones(e - s)
+        c = _fornberg(x0[s:e], cols, n, zero, one)
+        for j, wj in enumerate(c[n]):
+            out[j, s:e] = wj
     return out
 
 
@@ -228,65 +262,50 @@ def plan_nonuniform(
     edge: int,
     *,
     period: float | None,
-    workers: int = 1,
 ) -> AxisPlan:
     npts = x.shape[0]
     wdtype = dx.dtype if np.issubdtype(dx.dtype, np.floating) else np.dtype(np.float64)
     xf = x.astype(np.float64)
-    if n == 1 and accuracy == 2:
-        r = 1
-    else:
-        r = nonuniform_half_width(n, accuracy)
+    r = nonuniform_half_width(n, accuracy)
     if period is not None:
         # extend the coordinates by r points on each side, shifted by the period
         ext = np.concatenate([xf[npts - r :] - period, xf, xf[:r] + period])
         win = sliding_window_view(ext, 2 * r + 1)
-        w_all = _weights_parallel(xf, win, n, workers)
+        w_all = fornberg_rows(xf, win, n)
         lo, hi = r, npts - r
-        weights = np.ascontiguousarray(w_all[lo:hi].T).astype(wdtype, copy=False)
+        weights = np.ascontiguousarray(w_all[:, lo:hi]).astype(wdtype, copy=False)
         rows = []
         for i in [*range(0, r), *range(max(npts - r, r), npts)]:
             nodes = tuple((i + o) % npts for o in range(-r, r + 1))
-            rows.append(Row(i, nodes, tuple(wdtype.type(w) for w in w_all[i])))
+            rows.append(Row(i, nodes, tuple(wdtype.type(w) for w in w_all[:, i])))
         return AxisPlan(npts, lo, hi, r, tuple(rows), weights=weights)
     lo, hi = min(r, npts), max(npts - r, min(r, npts))
     if hi > lo:
         win = sliding_window_view(xf, 2 * r + 1)
-        w_int = _weights_parallel(xf[lo:hi], win, n, workers)
-        weights = np.ascontiguousarray(w_int.T).astype(wdtype, copy=False)
+        weights = fornberg_rows(xf[lo:hi], win, n).astype(wdtype, copy=False)
     else:
         weights = np.empty((2 * r + 1, 0), dtype=wdtype)
     m = n + edge
     rows = []
-    left = [i for i in range(npts) if not lo <= i < hi and (i < r and (i < npts - r or 2 * i <= npts - 1))]
-    right = [i for i in range(npts) if not lo <= i < hi and i not in left]
+    left, right = _edge_points(npts, lo, hi, r)
     for pts, window in ((left, np.arange(0, m)), (right, np.arange(npts - m, npts))):
         if not pts:
             continue
         if n == 1 and m == 2:
             # two-point first difference, NumPy's (y1 - y0) / (x1 - x0)
             d = dx[window[0]]
-            rows.extend(Row(i, (int(window[0]), int(window[1])), (), den=d, diff=True) for i in pts)
+            rows.extend(
+                Row(i, (int(window[0]), int(window[1])), (), den=d, diff=True)
+                for i in pts
+            )
             continue
         xs = np.array(pts)
         w = fornberg_rows(xf[xs], np.broadcast_to(xf[window], (len(pts), m)), n)
-        for i, wi in zip(pts, w, strict=True):
-            rows.append(Row(i, tuple(int(j) for j in window), tuple(wdtype.type(v) for v in wi)))
+        for i, wi in zip(pts, w.T, strict=True):
+            rows.append(
+                Row(i, tuple(int(j) for j in window), tuple(wdtype.type(v) for v in wi))
+            )
     return AxisPlan(npts, lo, hi, r, tuple(rows), weights=weights)
-
-
-def _weights_parallel(x0: NDArray[Any], win: NDArray[Any], n: int, workers: int) -> NDArray[Any]:
-    npts = x0.shape[0]
-    if workers <= 1 or npts < 4 * _FORNBERG_CHUNK:
-        return fornberg_rows(x0, win[:npts], n)
-    out = np.empty((npts, win.shape[1]))
-    bounds = np.linspace(0, npts, workers + 1).astype(int)
-
-    def part(s: int, e: int) -> None:
-        out[s:e] = fornberg_rows(x0[s:e], win[s:e], n)
-
-    _run_parallel([(part, (int(s), int(e))) for s, e in zip(bounds[:-1], bounds[1:], strict=True)])
-    return out
 
 
 # ---------------------------------------------------------------------------
@@ -301,9 +320,8 @@ def _take(a: NDArray[Any], axis: int, start: int, stop: int) -> NDArray[Any]:
 
 
 def _at(a: NDArray[Any], axis: int, i: int) -> NDArray[Any]:
-    idx: list[Any] = [slice(None)] * a.ndim
-    idx[axis] = i
-    return a[tuple(idx)]
+    # a slab of thickness one (a view, also for 1-D arrays)
+    return _take(a, axis, i, i + 1)
 
 
 def _interior_uniform(
@@ -395,7 +413,9 @@ def _chunk_axis(a: NDArray[Any]) -> int:
     return int(np.argmax(strides))
 
 
-def _apply_block(jobs: Sequence[tuple[NDArray[Any], Sequence[Term]]], c: int, b0: int, b1: int) -> None:
+def _apply_block(
+    jobs: Sequence[tuple[NDArray[Any], Sequence[Term]]], c: int, b0: int, b1: int
+) -> None:
     for dst, terms in jobs:
         dblk = _take(dst, c, b0, b1)
         for t_i, term in enumerate(terms):
@@ -437,7 +457,8 @@ def _pool() -> ThreadPoolExecutor:
     with _POOL_LOCK:
         if _POOL is None:
             _POOL = ThreadPoolExecutor(
-                max_workers=max(os.cpu_count() or 1, 2), thread_name_prefix="numderiv-grid"
+                max_workers=max(os.cpu_count() or 1, 2),
+                thread_name_prefix="numderiv-grid",
             )
         return _POOL
 
@@ -449,12 +470,14 @@ def _run_parallel(tasks: Sequence[tuple[Any, tuple[Any, ...]]]) -> None:
         return
     pool = _pool()
     # each task runs in a copy of the caller's context, so np.errstate applies
-    futs = [pool.submit(contextvars.copy_context().run, fn, *args) for fn, args in tasks]
+    futs = [
+        pool.submit(contextvars.copy_context().run, fn, *args) for fn, args in tasks
+    ]
     errors = []
     for f in futs:
         try:
             f.result()
-        except BaseException as e:  # noqa: PERF203 - collect, then re-raise the first
+        except BaseException as e:
             errors.append(e)
     if errors:
         raise errors[0]
@@ -485,4 +508,24 @@ def execute(
         for b0 in range(p0, p1, step):
             _apply_block(jobs, c, b0, min(p1, b0 + step))
 
-    _run_parallel([(part, (int(a), int(b))) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a])
+    _run_parallel(
+        [(part, (int(a), int(b))) for a, b in itertools.pairwise(bounds) if b > a]
+    )
+
+
+def make_plan(
+    axis: Any,
+    npts: int,
+    n: int,
+    accuracy: int,
+    edge: int,
+    *,
+    periodic: bool,
+    workers: int | None = None,
+) -> AxisPlan:
+    """The plan for a cleaned :class:`~numderiv.grid._validate.Axis`."""
+    if axis.uniform:
+        return plan_uniform(npts, n, accuracy, edge, axis.h, periodic=periodic)
+    return plan_nonuniform(
+        axis.x, axis.dx, n, accuracy, edge, period=axis.period if periodic else None
+    )

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 try:  # NumPy >= 2.0
     from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 except ImportError:  # pragma: no cover - NumPy 1.x
-    from numpy.core.numeric import (  # type: ignore[attr-defined,no-redef]
+    from numpy.core.numeric import (  # type: ignore[attr-defined,no-redef,unused-ignore]
         normalize_axis_index,
         normalize_axis_tuple,
     )
@@ -39,7 +39,9 @@ BOUNDARIES = ("one-sided", "periodic")
 
 
 def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    return isinstance(value, (int, np.integer)) and not isinstance(
+        value, (bool, np.bool_)
+    )
 
 
 def check_accuracy(accuracy: Any) -> int:
@@ -60,7 +62,9 @@ def check_deriv(n: Any, name: str = "n") -> int:
 
 def check_boundary(boundary: Any) -> str:
     if not isinstance(boundary, str) or boundary not in BOUNDARIES:
-        raise ValueError(f"boundary must be 'one-sided' or 'periodic', got {boundary!r}")
+        raise ValueError(
+            f"boundary must be 'one-sided' or 'periodic', got {boundary!r}"
+        )
     return boundary
 
 
@@ -125,13 +129,19 @@ def _check_coordinates(x: NDArray[Any], name: str, *, decreasing_ok: bool) -> No
         raise TypeError(f"{name} must be real coordinates, got dtype {x.dtype}")
     if not np.all(np.isfinite(x)):
         bad = x[~np.isfinite(x)][:3].tolist()
-        raise ValueError(f"{name} must be finite coordinates, got non-finite values {bad}")
+        raise ValueError(
+            f"{name} must be finite coordinates, got non-finite values {bad}"
+        )
     d = np.diff(x)
     if d.size == 0:
         return
     if np.all(d > 0) or (decreasing_ok and np.all(d < 0)):
         return
-    k = int(np.argmax(d <= 0)) if (d[0] > 0 or not decreasing_ok) else int(np.argmax(d >= 0))
+    k = (
+        int(np.argmax(d <= 0))
+        if (d[0] > 0 or not decreasing_ok)
+        else int(np.argmax(d >= 0))
+    )
     what = "strictly monotonic" if decreasing_ok else "strictly increasing"
     raise ValueError(
         f"{name} must be {what}, got {name}[{k}]={x[k]!r} and {name}[{k + 1}]={x[k + 1]!r}"
@@ -173,7 +183,11 @@ def spacing_for_axis(
         )
     ok = (npts, npts + 1) if periodic else (npts,)
     if arr.shape[0] not in ok:
-        want = f"{npts} (or {npts + 1} with the periodic end point)" if periodic else f"{npts}"
+        want = (
+            f"{npts} (or {npts + 1} with the periodic end point)"
+            if periodic
+            else f"{npts}"
+        )
         raise ValueError(
             f"{name} has {arr.shape[0]} coordinates but the axis has {npts} points; "
             f"expected {want}"
