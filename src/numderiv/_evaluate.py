@@ -38,13 +38,19 @@ class _RowTask:
     """Picklable task for workers: evaluate ``f`` on each row of a block."""
 
     def __init__(
-        self, fun: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], vec: bool
+        self,
+        fun: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        vec: bool,
     ) -> None:
         self.fun, self.args, self.kwargs, self.vec = fun, args, kwargs, vec
 
     def __call__(self, X: NDArray[Any]) -> NDArray[Any]:
         if self.vec:
-            y = np.asarray(self.fun(np.ascontiguousarray(X.T), *self.args, **self.kwargs))
+            y = np.asarray(
+                self.fun(np.ascontiguousarray(X.T), *self.args, **self.kwargs)
+            )
             return np.moveaxis(y, -1, 0) if y.ndim else y
         return np.stack([np.asarray(self.fun(r, *self.args, **self.kwargs)) for r in X])
 
@@ -114,12 +120,12 @@ class Evaluator:
 
     def _learn(self, y: NDArray[Any], where: str) -> None:
         if y.dtype.kind not in "biufc":
-            raise TypeError(
-                f"f must return numbers, got dtype {y.dtype} at {where}"
-            )
+            raise TypeError(f"f must return numbers, got dtype {y.dtype} at {where}")
         if self.shape is None:
             self.shape = y.shape
-            self.dtype = np.result_type(y.dtype, np.float32 if y.dtype.kind in "biu" else y.dtype)
+            self.dtype = np.result_type(
+                y.dtype, np.float32 if y.dtype.kind in "biu" else y.dtype
+            )
         elif y.shape != self.shape:
             raise ValueError(
                 f"f returned shape {y.shape} at {where}, but shape {self.shape} "
@@ -221,7 +227,10 @@ class Evaluator:
     def _rows_vectorized(self, X: NDArray[Any]) -> NDArray[Any]:
         N = X.shape[0]
         step = self.chunk_size or N
-        parts = [self._batch(np.ascontiguousarray(X[s : s + step].T)) for s in range(0, N, step)]
+        parts = [
+            self._batch(np.ascontiguousarray(X[s : s + step].T))
+            for s in range(0, N, step)
+        ]
         return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
     def columns(self, Xt: NDArray[Any]) -> NDArray[Any]:
@@ -240,7 +249,9 @@ class Evaluator:
         return np.concatenate(parts, axis=1)
 
     # -- workers --------------------------------------------------------------
-    def _mapper(self) -> tuple[Callable[[Callable[..., Any], list[Any]], list[Any]], int]:
+    def _mapper(
+        self,
+    ) -> tuple[Callable[[Callable[..., Any], list[Any]], list[Any]], int]:
         w = self.workers
         if isinstance(w, (int, np.integer)) and not isinstance(w, bool):
             nproc = (os.cpu_count() or 1) if w == -1 else int(w)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Info", "STATUS_MESSAGES"]
+__all__ = ["STATUS_MESSAGES", "Info"]
 
 #: Status codes of :class:`Info`.
 STATUS_MESSAGES = {
@@ -62,7 +62,11 @@ class Info:
 
     def __repr__(self) -> str:
         err = np.asarray(self.error)
-        emax = float(np.nanmax(err)) if err.size and not np.all(np.isnan(err)) else float("nan")
+        emax = (
+            float(np.nanmax(err))
+            if err.size and not np.all(np.isnan(err))
+            else float("nan")
+        )
         return (
             f"Info(nfev={self.nfev}, ncalls={self.ncalls}, method={self.method!r}, "
             f"order={self.order}, status={self.status}, max_error={emax:.3g}, "

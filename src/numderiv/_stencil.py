@@ -133,7 +133,9 @@ def fornberg_weights(x0: float, nodes: ArrayLike, m: int) -> NDArray[np.float64]
         )
     x0f = float(x0)
     if not (np.all(np.isfinite(pts)) and math.isfinite(x0f)):
-        raise ValueError(f"x0 and nodes must be finite, got x0={x0!r}, nodes={pts.tolist()}")
+        raise ValueError(
+            f"x0 and nodes must be finite, got x0={x0!r}, nodes={pts.tolist()}"
+        )
     if np.unique(pts).size != pts.size:
         raise ValueError(f"nodes must be distinct, got {pts.tolist()}")
     if x0f.is_integer() and np.all(pts == np.round(pts)):
@@ -144,7 +146,9 @@ def fornberg_weights(x0: float, nodes: ArrayLike, m: int) -> NDArray[np.float64]
     return np.array(c, dtype=float)
 
 
-def _fornberg_batch(x0: NDArray[Any], nodes: NDArray[Any], m: int) -> NDArray[np.float64]:
+def _fornberg_batch(
+    x0: NDArray[Any], nodes: NDArray[Any], m: int
+) -> NDArray[np.float64]:
     """Vectorised weights for many stencils at once.
 
     ``x0`` has shape ``(P,)`` and ``nodes`` shape ``(P, N)``; the result has
@@ -162,7 +166,9 @@ def _fornberg_batch(x0: NDArray[Any], nodes: NDArray[Any], m: int) -> NDArray[np
 
 
 @functools.lru_cache(maxsize=4096)
-def _exact_weights(offsets: tuple[Fraction | int, ...], m: int) -> tuple[tuple[Fraction, ...], ...]:
+def _exact_weights(
+    offsets: tuple[Fraction | int, ...], m: int
+) -> tuple[tuple[Fraction, ...], ...]:
     """Exact rational weights of derivatives 0..m at 0 for rational offsets (cached)."""
     xs = [Fraction(o) for o in offsets]
     c = _fornberg(Fraction(0), xs, m, Fraction(0), Fraction(1))
@@ -184,11 +190,15 @@ def _kind_offsets(kind: str, deriv: int, order: int) -> tuple[int, ...]:
 
 def _check_deriv_order(kind: str, deriv: int, order: int) -> None:
     if not isinstance(deriv, (int, np.integer)) or isinstance(deriv, bool) or deriv < 0:
-        raise ValueError(f"derivative order must be a non-negative integer, got {deriv!r}")
+        raise ValueError(
+            f"derivative order must be a non-negative integer, got {deriv!r}"
+        )
     if not isinstance(order, (int, np.integer)) or isinstance(order, bool) or order < 1:
         raise ValueError(f"order must be a positive integer, got {order!r}")
     if kind == "central" and order % 2:
-        raise ValueError(f"order must be even for central differences, got order={order}")
+        raise ValueError(
+            f"order must be even for central differences, got order={order}"
+        )
 
 
 @dataclass(frozen=True)
@@ -254,7 +264,11 @@ class Stencil:
 
     def __repr__(self) -> str:
         def fmt(q: Fraction) -> str:
-            return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
+            return (
+                str(q.numerator)
+                if q.denominator == 1
+                else f"{q.numerator}/{q.denominator}"
+            )
 
         offs = ", ".join(fmt(o) for o in self.offsets)
         ws = ", ".join(fmt(w) for w in self.weights)
@@ -282,7 +296,9 @@ class Stencil:
 
     @staticmethod
     @functools.lru_cache(maxsize=1024)
-    def from_offsets(offsets: tuple[Any, ...], deriv: int, kind: str = "custom") -> Stencil:
+    def from_offsets(
+        offsets: tuple[Any, ...], deriv: int, kind: str = "custom"
+    ) -> Stencil:
         """Stencil of the `deriv`-th derivative on the given rational offsets.
 
         The accuracy order is found from the moments of the weights, so
@@ -298,7 +314,11 @@ class Stencil:
         offs = tuple(Fraction(o) for o in offsets)
         if len(set(offs)) != len(offs):
             raise ValueError(f"offsets must be distinct, got {offsets!r}")
-        if not isinstance(deriv, (int, np.integer)) or isinstance(deriv, bool) or deriv < 0:
+        if (
+            not isinstance(deriv, (int, np.integer))
+            or isinstance(deriv, bool)
+            or deriv < 0
+        ):
             raise ValueError(f"deriv must be a non-negative integer, got {deriv!r}")
         if len(offs) <= deriv:
             raise ValueError(
@@ -333,7 +353,9 @@ class Stencil:
         Stencil(deriv=2, order=2, kind='central', offsets=(-1, 0, 1), weights=(1, -2, 1), error_constant=1/12)
         """
         _check_deriv_order("central", deriv, order)
-        return Stencil.from_offsets(_kind_offsets("central", deriv, order), deriv, "central")
+        return Stencil.from_offsets(
+            _kind_offsets("central", deriv, order), deriv, "central"
+        )
 
     @staticmethod
     def forward(deriv: int, order: int = 1) -> Stencil:
@@ -346,7 +368,9 @@ class Stencil:
         Stencil(deriv=1, order=1, kind='forward', offsets=(0, 1), weights=(-1, 1), error_constant=1/2)
         """
         _check_deriv_order("forward", deriv, order)
-        return Stencil.from_offsets(_kind_offsets("forward", deriv, order), deriv, "forward")
+        return Stencil.from_offsets(
+            _kind_offsets("forward", deriv, order), deriv, "forward"
+        )
 
     @staticmethod
     def backward(deriv: int, order: int = 1) -> Stencil:
@@ -359,13 +383,17 @@ class Stencil:
         Stencil(deriv=1, order=1, kind='backward', offsets=(0, -1), weights=(1, -1), error_constant=-1/2)
         """
         _check_deriv_order("backward", deriv, order)
-        return Stencil.from_offsets(_kind_offsets("backward", deriv, order), deriv, "backward")
+        return Stencil.from_offsets(
+            _kind_offsets("backward", deriv, order), deriv, "backward"
+        )
 
     @staticmethod
     def of_kind(kind: str, deriv: int, order: int) -> Stencil:
         """The stencil of `kind` (``"central"``, ``"forward"``, ``"backward"``)."""
         if kind not in ("central", "forward", "backward"):
-            raise ValueError(f"kind must be 'central', 'forward' or 'backward', got {kind!r}")
+            raise ValueError(
+                f"kind must be 'central', 'forward' or 'backward', got {kind!r}"
+            )
         _check_deriv_order(kind, deriv, order)
         return Stencil.from_offsets(_kind_offsets(kind, deriv, order), deriv, kind)
 

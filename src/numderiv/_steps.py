@@ -128,12 +128,17 @@ def scheme(method: str, kind: str, deriv: int, order: int) -> Scheme:
 def default_rel_step(sch: Scheme, eps: float) -> float:
     """Relative step minimising truncation plus round-off error.
 
-    With ``|f|`` and its derivatives of the same size, the error of a scheme
-    is about ``|C| h^p + eps * G / h^m`` (``C`` error constant, ``p`` order,
-    ``G`` round-off gain, ``m`` derivative order).  Its minimum is at
-    ``h = (m eps G / (p |C|))^(1/(p+m))``, e.g. ``(3 eps)^(1/3)`` for the
-    central first difference and ``2 sqrt(eps)`` for the forward one.  The
-    step is rounded to a power of two so that ``x + k h`` is exact.
+    The error of a scheme is about ``|C| K h^p + eps G / h^m`` in units of
+    ``|f|`` (``C`` error constant, ``p`` order, ``G`` round-off gain,
+    ``m`` derivative order, ``K = |f^(m+p)| / |f|``).  Its minimum is at
+    ``h = (m eps G / (p |C| K))^(1/(p+m))``.  ``K`` is unknown before any
+    evaluation; derivatives of analytic functions grow factorially with
+    their order, and ``K = ((m+p)! / m!)^(3/2)`` gave the best worst case on
+    the smooth functions of :mod:`numderiv.testing` (``K = 1``, the textbook
+    choice, loses up to five digits at order 8).  For the central first
+    difference this gives ``h ~ 3.5e-6``, for the forward one ``h ~ 1.7e-8``
+    in float64.  The step is rounded to a power of two so that ``x + k h``
+    is exact.
 
     The complex step has no cancellation in its first derivative; its
     truncation error ``h^2 |f'''| / 6`` is negligible for ``h = sqrt(eps)``.
@@ -145,7 +150,8 @@ def default_rel_step(sch: Scheme, eps: float) -> float:
             return 2.0 ** round(math.log2(math.sqrt(eps)))
         m = m - 1
     c = abs(sch.error_constant)
-    h = (m * eps * gain / (p * c)) ** (1.0 / (p + m))
+    growth = (math.factorial(m + p) / math.factorial(m)) ** 1.5
+    h = (m * eps * gain / (p * c * growth)) ** (1.0 / (p + m))
     return float(2.0 ** round(math.log2(h)))
 
 
@@ -171,7 +177,7 @@ def user_or_default_steps(
     default = np.exp2(np.round(np.log2(default))).astype(scale.dtype)
     if rel_step is None and abs_step is None:
         return default
-    h = abs_step if abs_step is not None else rel_step * scale  # type: ignore[operator]
+    h = abs_step if abs_step is not None else rel_step * scale
     h = np.broadcast_to(np.asarray(h, dtype=scale.dtype), x.shape)
     xr = x.real
     h = (xr + h) - xr
@@ -195,7 +201,9 @@ def choose_kinds(
     """
     pref = "central" if method in ("central", "complex") else method
     other = {"forward": "backward", "backward": "forward"}
-    order_list = [pref, "forward", "backward"] if pref == "central" else [pref, other[pref]]
+    order_list = (
+        [pref, "forward", "backward"] if pref == "central" else [pref, other[pref]]
+    )
     kinds = np.full(h.shape, "", dtype=object)
     hnew = h.copy()
     for kind in order_list:

@@ -52,20 +52,28 @@ def _short(v: Any) -> str:
 
 
 def _is_int(v: Any) -> bool:
-    return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, (bool, np.bool_))
+    return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(
+        v, (bool, np.bool_)
+    )
 
 
 def check_callable(f: Any) -> None:
     if not callable(f):
-        raise TypeError(f"f must be callable, got {_short(f)} of type {type(f).__name__}")
+        raise TypeError(
+            f"f must be callable, got {_short(f)} of type {type(f).__name__}"
+        )
 
 
-def check_x(x: Any, *, name: str = "x", allow_complex: bool = False, vector: bool = True) -> NDArray[Any]:
+def check_x(
+    x: Any, *, name: str = "x", allow_complex: bool = False, vector: bool = True
+) -> NDArray[Any]:
     """``x`` as a float array: integers become float64, float32 stays float32."""
     try:
         arr = np.asarray(x)
     except Exception as exc:  # ragged input and the like
-        raise TypeError(f"{name} must be array_like of numbers, got {_short(x)}") from exc
+        raise TypeError(
+            f"{name} must be array_like of numbers, got {_short(x)}"
+        ) from exc
     kind = arr.dtype.kind
     if kind in "biu":
         arr = arr.astype(np.float64)
@@ -79,19 +87,25 @@ def check_x(x: Any, *, name: str = "x", allow_complex: bool = False, vector: boo
                 "accepted by derivative() (holomorphic f) with real-step methods"
             )
     else:
-        raise TypeError(f"{name} must be array_like of numbers, got dtype {arr.dtype}: {_short(x)}")
+        raise TypeError(
+            f"{name} must be array_like of numbers, got dtype {arr.dtype}: {_short(x)}"
+        )
     if vector:
         if arr.ndim > 1:
-            raise ValueError(f"{name} must be a scalar or 1-D array, got shape {arr.shape}")
+            raise ValueError(
+                f"{name} must be a scalar or 1-D array, got shape {arr.shape}"
+            )
         arr = np.atleast_1d(arr)
         if arr.size == 0:
-            raise ValueError(f"{name} must have at least one component, got shape {arr.shape}")
+            raise ValueError(
+                f"{name} must have at least one component, got shape {arr.shape}"
+            )
     bad = ~np.isfinite(arr)
     if bad.any():
         i = np.argwhere(bad)[0]
         where = tuple(int(k) for k in i)
         raise ValueError(
-            f"{name} must be finite, got {arr[where]!r} at index {where if len(where) != 1 else where[0]}"
+            f"{name} must be finite, got {arr[where].item()!r} at index {where if len(where) != 1 else where[0]}"
         )
     return np.array(arr, copy=True)
 
@@ -125,7 +139,9 @@ def check_step(step: Any, name: str, shape: tuple[int, ...]) -> NDArray[Any] | N
     try:
         arr = np.asarray(step, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a positive number or array, got {_short(step)}") from exc
+        raise TypeError(
+            f"{name} must be a positive number or array, got {_short(step)}"
+        ) from exc
     try:
         arr = np.broadcast_to(arr, shape)
     except ValueError:
@@ -138,13 +154,17 @@ def check_step(step: Any, name: str, shape: tuple[int, ...]) -> NDArray[Any] | N
     return arr
 
 
-def check_bounds(bounds: Any, x: NDArray[Any]) -> tuple[NDArray[Any] | None, NDArray[Any] | None]:
+def check_bounds(
+    bounds: Any, x: NDArray[Any]
+) -> tuple[NDArray[Any] | None, NDArray[Any] | None]:
     if bounds is None:
         return None, None
     try:
         lb_in, ub_in = bounds
     except (TypeError, ValueError):
-        raise ValueError(f"bounds must be a pair (lb, ub), got {_short(bounds)}") from None
+        raise ValueError(
+            f"bounds must be a pair (lb, ub), got {_short(bounds)}"
+        ) from None
     try:
         lb = np.broadcast_to(np.asarray(lb_in, dtype=float), x.shape).astype(float)
         ub = np.broadcast_to(np.asarray(ub_in, dtype=float), x.shape).astype(float)
@@ -183,7 +203,9 @@ def check_directions(q: Any, n: int) -> NDArray[Any] | None:
         return None
     arr = np.asarray(q, dtype=float)
     if arr.shape != (n, n):
-        raise ValueError(f"directions must be an orthogonal ({n}, {n}) matrix, got shape {arr.shape}")
+        raise ValueError(
+            f"directions must be an orthogonal ({n}, {n}) matrix, got shape {arr.shape}"
+        )
     if not np.all(np.isfinite(arr)):
         raise ValueError("directions must be finite")
     dev = float(np.max(np.abs(arr.T @ arr - np.eye(n))))
@@ -200,7 +222,9 @@ def check_workers(workers: Any) -> Any:
     if _is_int(workers):
         if workers == -1 or workers >= 1:
             return int(workers)
-        raise ValueError(f"workers must be -1 (all cores) or a positive int, got {workers}")
+        raise ValueError(
+            f"workers must be -1 (all cores) or a positive int, got {workers}"
+        )
     if isinstance(workers, Executor) or callable(workers) or hasattr(workers, "gather"):
         return workers
     raise TypeError(
@@ -250,16 +274,24 @@ def check_common(
         raise TypeError(f"args must be a tuple of extra arguments, got {_short(args)}")
     if kwargs is not None and not isinstance(kwargs, Mapping):
         raise TypeError(f"kwargs must be a dict, got {_short(kwargs)}")
-    for name, val in (("vectorized", vectorized), ("full_output", full_output), ("progress", progress)):
+    for name, val in (
+        ("vectorized", vectorized),
+        ("full_output", full_output),
+        ("progress", progress),
+    ):
         if not isinstance(val, (bool, np.bool_)):
             raise TypeError(f"{name} must be True or False, got {_short(val)}")
     if chunk_size is not None and (not _is_int(chunk_size) or chunk_size < 1):
-        raise ValueError(f"chunk_size must be a positive integer or None, got {_short(chunk_size)}")
+        raise ValueError(
+            f"chunk_size must be a positive integer or None, got {_short(chunk_size)}"
+        )
     if progress:
         try:
             import tqdm  # noqa: F401
         except ImportError:
-            raise ImportError("progress=True needs tqdm: pip install 'numderiv[progress]'") from None
+            raise ImportError(
+                "progress=True needs tqdm: pip install 'numderiv[progress]'"
+            ) from None
     dtype = xa.real.dtype
     eps = float(np.finfo(dtype).eps)
     return Common(

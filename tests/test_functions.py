@@ -1,0 +1,630 @@
+"""Derivatives of callables: accuracy, honesty, nfev, options and bad input."""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from scipy.optimize import rosen, rosen_der, rosen_hess, rosen_hess_prod
+
+import numderiv as nd
+from numderiv import testing
+
+METHOD_ORDERS = [
+    ("central", 2),
+    ("central", 4),
+    ("central", 6),
+    ("central", 8),
+    ("forward", 1),
+    ("forward", 2),
+    ("forward", 4),
+    ("backward", 1),
+    ("backward", 3),
+    ("complex", 2),
+    ("complex", 4),
+]
+
+# correct digits (relative) expected of default steps, per method and order
+MIN_DIGITS_D1 = {
+    ("central", 2): 8.5,
+    ("central", 4): 10,
+    ("central", 6): 10,
+    ("central", 8): 10,
+    ("forward", 1): 6.5,
+    ("forward", 2): 8,
+    ("forward", 4): 9.5,
+    ("backward", 1): 6.5,
+    ("backward", 3): 9,
+    ("complex", 2): 13.5,
+    ("complex", 4): 13.5,
+}
+
+
+def digits(approx: np.ndarray, exact: np.ndarray) -> float:
+    err = np.max(np.abs(np.asarray(approx) - exact))
+    scale = np.max(np.abs(exact))
+    return float(-np.log10(max(err / scale, 1e-17)))
+
+
+# ---------------------------------------------------------------------------
+# accuracy tables and honest errors
+
+
+@pytest.mark.parametrize("fun", testing.UNIVARIATE, ids=lambda u: u.name)
+@pytest.mark.parametrize(("method", "order"), METHOD_ORDERS)
+def test_derivative_accuracy_table(fun, method, order):
+    x = np.linspace(*fun.domain, 7)
+    d, info = nd.derivative(fun.f, x, method=method, order=order, full_output=True)
+    exact = fun.d(x, 1)
+    assert digits(d, exact) >= MIN_DIGITS_D1[method, order] - 0.5 * (fun.name == "exp")
+    assert np.all(np.abs(d - exact) <= info.error)
+    assert info.status == 0
+
+
+@pytest.mark.parametrize("fun", testing.UNIVARIATE, ids=lambda u: u.name)
+@pytest.mark.parametrize("n", [2, 3, 4])
+@pytest.mark.parametrize(
+    ("method", "order", "min_digits"),
+    [
+        ("central", 2, 3.5),
+        ("central", 4, 5),
+        ("central", 8, 6),
+        ("forward", 2, 2.5),
+        ("complex", 2, 4),
+    ],
+)
+def test_higher_derivative_accuracy(fun, n, method, order, min_digits):
+    x = np.linspace(*fun.domain, 5)
+    d, info = nd.derivative(fun.f, x, n=n, method=method, order=order, full_output=True)
+    exact = fun.d(x, n)
+    assert digits(d, exact) >= min_digits - (n - 2)
+    assert np.all(np.abs(d - exact) <= info.error)
+
+
+@pytest.mark.parametrize(("method", "order"), METHOD_ORDERS)
+def test_scilab_example_jacobian(method, order):
+    x = np.array([1.0, 2.0, 3.0])
+    J, info = nd.jacobian(
+        testing.scilab_example, x, method=method, order=order, full_output=True
+    )
+    exact = testing.scilab_example_jacobian(x)
+    assert J.shape == (2, 3)
+    assert digits(J, exact) >= MIN_DIGITS_D1[method, order] - 3
+    assert np.all(np.abs(J - exact) <= info.error)
+
+
+@pytest.mark.parametrize(
+    ("method", "order", "min_digits"),
+    [
+        ("central", 2, 6),
+        ("central", 4, 7),
+        ("forward", 1, 3.5),
+        ("backward", 2, 5),
+        ("complex", 2, 7),
+    ],
+)
+def test_scilab_example_hessian(method, order, min_digits):
+    x = np.array([1.0, 2.0, 3.0])
+    H, info = nd.hessian(
+        testing.scilab_example, x, method=method, order=order, full_output=True
+    )
+    exact = testing.scilab_example_hessian(x)
+    assert H.shape == (2, 3, 3)
+    assert np.array_equal(H, np.swapaxes(H, 1, 2))
+    assert digits(H, exact) >= min_digits
+    assert np.all(np.abs(H - exact) <= info.error)
+
+
+@pytest.fixture(scope="module")
+def x100():
+    rng = np.random.default_rng(0)
+    return rng.uniform(-1.5, 1.5, 100)
+
+
+@pytest.mark.parametrize(
+    ("method", "min_digits"), [("central", 9), ("forward", 6.5), ("complex", 14)]
+)
+def test_rosen_gradient_n100(x100, method, min_digits):
+    g, info = nd.gradient(rosen, x100, method=method, full_output=True)
+    exact = rosen_der(x100)
+    assert g.shape == (100,)
+    assert digits(g, exact) >= min_digits
+    assert np.all(np.abs(g - exact) <= info.error)
+
+
+@pytest.mark.parametrize(
+    ("method", "order", "min_digits"),
+    [("central", 2, 6.5), ("central", 4, 8), ("complex", 2, 9)],
+)
+def test_rosen_hessian_n100(x100, method, order, min_digits):
+    H, info = nd.hessian(rosen, x100, method=method, order=order, full_output=True)
+    exact = rosen_hess(x100)
+    assert np.array_equal(H, H.T)
+    assert digits(H, exact) >= min_digits
+    assert np.all(np.abs(H - exact) <= info.error)
+
+
+def test_rosen_hvp_and_jvp(x100):
+    v = np.cos(np.arange(100.0))
+    hv, info = nd.hvp(rosen, x100, v, full_output=True)
+    exact = rosen_hess_prod(x100, v)
+    assert digits(hv, exact) >= 6
+    assert np.all(np.abs(hv - exact) <= info.error)
+    # 4n + 3 points, and again at half the step but for the shared f(x)
+    assert info.nfev == 2 * (4 * 100 + 3) - 1
+    jv, info = nd.jvp(rosen, x100, v, full_output=True)
+    assert digits(jv, [rosen_der(x100) @ v]) >= 8
+    assert np.all(np.abs(jv - rosen_der(x100) @ v) <= info.error)
+
+
+def test_jvp_matches_jacobian_times_v():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0.5, 2, 3)
+    v = rng.normal(size=3)
+    exact = testing.scilab_example_jacobian(x) @ v
+    assert digits(nd.jvp(testing.scilab_example, x, v), exact) >= 8
+    assert digits(nd.jvp(testing.scilab_example, x, v, method="complex"), exact) >= 14
+    assert np.array_equal(nd.jvp(testing.scilab_example, x, np.zeros(3)), np.zeros(2))
+
+
+# ---------------------------------------------------------------------------
+# convergence slopes
+
+
+@pytest.mark.parametrize(
+    ("method", "order", "n"),
+    [("central", p, 1) for p in (2, 4, 6, 8)]
+    + [("central", p, 2) for p in (2, 4, 6)]
+    + [("forward", p, 1) for p in (1, 2, 3, 4)]
+    + [("backward", p, 2) for p in (1, 2, 3)]
+    + [("complex", 2, 2), ("complex", 4, 3), ("complex", 2, 3)],
+)
+def test_convergence_slope(method, order, n):
+    x0 = 0.3
+    exact = math.exp(x0)
+    # steps where truncation dominates round-off
+    top = 0.4 if order >= 4 else 0.1
+    if method != "central" and order >= 4:
+        top = 0.2
+    hs = np.geomspace(top / 8, top, 6)
+    errs = [
+        abs(
+            nd.derivative(np.exp, x0, n=n, method=method, order=order, abs_step=h)
+            - exact
+        )
+        for h in hs
+    ]
+    slope = np.polyfit(np.log(hs), np.log(errs), 1)[0]
+    # offsets (+-1 + i) h cancel the h^2 terms of the complex second derivative
+    expected = 4 if (method, order, n) == ("complex", 2, 2) else order
+    assert abs(slope - expected) <= 0.2
+
+
+# ---------------------------------------------------------------------------
+# exact nfev
+
+
+def _counter():
+    calls = []
+
+    def f(x):
+        calls.append(np.array(x, copy=True))
+        return testing.scilab_example(x)
+
+    return f, calls
+
+
+@pytest.mark.parametrize(
+    ("method", "order", "points"),
+    [
+        ("central", 2, 2),
+        ("central", 4, 4),
+        ("central", 8, 8),
+        ("forward", 1, 1),
+        ("forward", 3, 3),
+        ("backward", 2, 2),
+        ("complex", 2, 1),
+        ("complex", 6, 3),
+    ],
+)
+def test_jacobian_nfev_exact(method, order, points):
+    n = 3
+    uses_f0 = method in ("forward", "backward")
+    f, calls = _counter()
+    _, info = (
+        nd.jacobian(f, [1.0, 2.0, 3.0], method=method, order=order, full_output=False),
+        None,
+    )
+    assert len(calls) == points * n + uses_f0
+    f, calls = _counter()
+    _, info = nd.jacobian(
+        f,
+        [1.0, 2.0, 3.0],
+        method=method,
+        order=order,
+        f0=testing.scilab_example([1.0, 2, 3]),
+        full_output=True,
+    )
+    # the error estimate adds the stencil at half the step (shared points reused)
+    if method == "complex":
+        offs = {complex(0, s) for s in range(1, order // 2 + 1)}
+    else:
+        offs = {complex(o) for o in nd.Stencil.of_kind(method, 1, order).offsets}
+    half = len({o / 2 for o in offs} - offs - {0j})
+    assert info.nfev == len(calls) == (points + half) * n
+    assert info.ncalls == info.nfev
+
+
+@pytest.mark.parametrize(
+    ("method", "order"),
+    [("central", 2), ("forward", 1), ("complex", 2), ("central", 4)],
+)
+def test_hessian_nfev_exact(method, order):
+    n = 5
+    f, calls = _counter()
+
+    def g(x):
+        return f(x[:3])[0] + np.sum(x**4)
+
+    H = nd.hessian(g, np.linspace(0.5, 1.5, n), method=method, order=order)
+    per_dir = {
+        ("central", 2): 2,
+        ("forward", 1): 2,
+        ("complex", 2): 2,
+        ("central", 4): 4,
+    }[method, order]
+    center = method != "complex"
+    assert len(calls) == per_dir * (n + n * (n - 1) // 2) + center
+    if order == 2:
+        assert len(calls) <= 2 * n**2 + 1
+    assert H.shape == (n, n)
+
+
+def test_derivative_nfev_and_calls():
+    x = np.linspace(0, 1, 11)
+    _, info = nd.derivative(np.sin, x, full_output=True)
+    assert info.ncalls == 4  # two offsets, and again at half the step
+    assert info.nfev == 4 * x.size
+    _d, info = nd.derivative(np.sin, x, n=2, full_output=False), None
+    calls = []
+
+    def f(t):
+        calls.append(t)
+        return np.sin(t)
+
+    nd.derivative(f, x, n=2)
+    assert len(calls) == 3  # offsets -1, 0, 1
+
+
+def test_vectorized_single_batch_and_chunks():
+    n = 50
+    x = np.linspace(-1, 1, n)
+    calls = []
+
+    def fv(X):
+        calls.append(X.shape)
+        return testing.broyden_tridiagonal_vectorized(X)
+
+    J, info = nd.jacobian(fv, x, vectorized=True, full_output=True)
+    assert calls == [(n, 4 * n)]  # 2n points and 2n half-step points, one call
+    assert info.ncalls == 1 and info.nfev == 4 * n
+    assert np.allclose(J, testing.broyden_tridiagonal_jacobian(x), atol=1e-9)
+    calls.clear()
+    J2 = nd.jacobian(fv, x, vectorized=True, chunk_size=30)
+    assert max(c[1] for c in calls) <= 30 and sum(c[1] for c in calls) == 2 * n
+    assert np.array_equal(J2, nd.jacobian(testing.broyden_tridiagonal, x))
+
+
+# ---------------------------------------------------------------------------
+# workers: identical to serial
+
+
+def _scilab_module_level(x):
+    return testing.scilab_example(x)
+
+
+@pytest.mark.parametrize(
+    "workers",
+    [
+        2,
+        "threads",
+        "map",
+    ],
+)
+def test_workers_equal_serial(workers):
+    x = np.array([1.0, 2.0, 3.0])
+    serial = nd.jacobian(_scilab_module_level, x, full_output=True)
+    if workers == "threads":
+        with ThreadPoolExecutor(2) as ex:
+            par = nd.jacobian(_scilab_module_level, x, workers=ex, full_output=True)
+            hpar = nd.hessian(_scilab_module_level, x, workers=ex)
+    elif workers == "map":
+        par = nd.jacobian(
+            _scilab_module_level,
+            x,
+            workers=lambda fn, it: list(map(fn, it)),
+            full_output=True,
+        )
+        hpar = nd.hessian(
+            _scilab_module_level, x, workers=lambda fn, it: list(map(fn, it))
+        )
+    else:
+        par = nd.jacobian(_scilab_module_level, x, workers=workers, full_output=True)
+        hpar = nd.hessian(_scilab_module_level, x, workers=workers)
+    assert np.array_equal(serial[0], par[0])
+    assert np.array_equal(serial[1].error, par[1].error)
+    assert serial[1].nfev == par[1].nfev
+    assert np.array_equal(hpar, nd.hessian(_scilab_module_level, x))
+
+
+# ---------------------------------------------------------------------------
+# dtypes
+
+
+def test_float32_keeps_float32():
+    x = np.array([0.5, 1.0, 2.0], dtype=np.float32)
+    for res in (
+        nd.derivative(np.sin, x),
+        nd.gradient(lambda t: np.sum(np.sin(t)), x),
+        nd.jacobian(np.sin, x),
+        nd.hessian(lambda t: np.sum(np.sin(t)), x),
+        nd.jacobian(np.sin, x, method="complex"),
+    ):
+        assert res.dtype == np.float32
+    d, info = nd.derivative(np.sin, x, full_output=True)
+    assert np.all(np.abs(d - np.cos(x.astype(float))) <= info.error)
+    assert digits(d, np.cos(x.astype(float))) >= 4
+    assert info.step.dtype == np.float32
+
+
+def test_integer_x_becomes_float64():
+    assert nd.jacobian(lambda t: t**2, [1, 2]).dtype == np.float64
+    assert np.allclose(nd.gradient(lambda t: np.sum(t**2), [1, 2]), [2, 4])
+
+
+def test_complex_x_holomorphic_derivative():
+    z = np.array([1 + 1j, 0.5 - 2j])
+    d = nd.derivative(np.exp, z, order=4)
+    assert np.allclose(d, np.exp(z), rtol=1e-10)
+
+
+# ---------------------------------------------------------------------------
+# steps, bounds, directions
+
+
+def test_steps_exact_and_reported():
+    x = np.array([0.1, 3.0, 1e5])
+    _, info = nd.jacobian(lambda t: t**2, x, rel_step=1e-3, full_output=True)
+    assert np.array_equal(info.step, (x + 1e-3 * np.maximum(1, x)) - x)
+    _, info = nd.jacobian(lambda t: t**2, x, full_output=True)
+    # default steps are powers of two, scaled by max(1, |x|)
+    assert np.all(np.log2(info.step) == np.round(np.log2(info.step)))
+    ratio = info.step / np.maximum(1, x)
+    assert ratio.max() <= 2 * ratio.min() and 1e-7 < ratio.min() < 1e-4
+    # a step that vanishes in floating point is replaced by the default
+    _, info = nd.jacobian(lambda t: t**2, x, abs_step=1e-20, full_output=True)
+    assert np.all(info.step > 0)
+
+
+def _recording(bounds_lo, bounds_hi, f):
+    seen = []
+
+    def g(x):
+        seen.append(np.array(x, copy=True))
+        return f(x)
+
+    return g, seen
+
+
+@pytest.mark.parametrize(
+    ("method", "order"),
+    [("central", 2), ("central", 4), ("forward", 2), ("backward", 1), ("complex", 2)],
+)
+def test_bounds_never_left_and_accurate(method, order):
+    lb, ub = np.array([0.0, -1.0, 1.0]), np.array([1.0, 1.0, 2.0])
+    x = np.array([0.0, 1.0, 1.5])  # on the lower, on the upper bound, inside
+    g, seen = _recording(lb, ub, testing.scilab_example)
+    J, info = nd.jacobian(
+        g, x, method=method, order=order, bounds=(lb, ub), full_output=True
+    )
+    pts = np.array(seen).real
+    assert np.all(pts >= lb) and np.all(pts <= ub)
+    exact = testing.scilab_example_jacobian(x)
+    assert np.all(np.abs(J - exact) <= info.error)
+    assert digits(J, exact) >= MIN_DIGITS_D1.get((method, order), 6) - 3
+
+
+def test_bounds_hessian_and_derivative():
+    lb, ub = np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.5, 3.5])
+    x = lb.copy()
+    g, seen = _recording(lb, ub, testing.scilab_example)
+    H = nd.hessian(g, x, bounds=(lb, ub))
+    pts = np.array(seen)
+    assert np.all(pts >= lb) and np.all(pts <= ub)
+    assert digits(H, testing.scilab_example_hessian(x)) >= 5
+    # derivative elementwise, tight bounds force a shrunken one-sided step
+    xs = np.array([0.0, 1.0])
+    d = nd.derivative(np.exp, xs, bounds=(xs - 1e-3, xs + 1e-9), order=2)
+    assert np.allclose(d, np.exp(xs), rtol=1e-6)
+
+
+def test_scipy_docstring_left_and_right_derivatives():
+    def g(x):
+        return x**2 if x >= 1 else x
+
+    left = nd.derivative(g, 1.0, bounds=(-np.inf, 1.0), vectorized=False)
+    right = nd.derivative(g, 1.0, bounds=(1.0, np.inf), vectorized=False)
+    assert left == pytest.approx(1.0, rel=1e-9)
+    assert right == pytest.approx(2.0, rel=1e-9)
+
+
+def test_one_sided_same_order_near_bound():
+    # central order 4 at a bound becomes forward order 4: slope 4
+    hs = np.geomspace(0.02, 0.1, 5)
+    errs = [
+        abs(nd.derivative(np.exp, 0.0, order=4, abs_step=h, bounds=(0, 1)) - 1)
+        for h in hs
+    ]
+    slope = np.polyfit(np.log(hs), np.log(errs), 1)[0]
+    assert abs(slope - 4) <= 0.2
+
+
+def test_directions_give_canonical_result():
+    rng = np.random.default_rng(3)
+    Q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    x = np.array([1.0, 2.0, 3.0])
+    JQ = nd.jacobian(testing.scilab_example, x, directions=Q)
+    assert digits(JQ, testing.scilab_example_jacobian(x)) >= 8
+    HQ = nd.hessian(testing.scilab_example, x, directions=Q)
+    assert digits(HQ, testing.scilab_example_hessian(x)) >= 5
+    assert np.allclose(HQ, np.swapaxes(HQ, 1, 2), rtol=1e-12, atol=1e-9)
+    g, info = nd.gradient(
+        lambda t: testing.scilab_example(t)[0], x, directions=Q, full_output=True
+    )
+    assert np.all(np.abs(g - testing.scilab_example_jacobian(x)[0]) <= info.error)
+
+
+def test_args_kwargs_f0():
+    def f(x, a, *, b):
+        return a * np.sin(x) + b
+
+    x = np.array([0.2, 0.4])
+    J = nd.jacobian(f, x, args=(2.0,), kwargs={"b": 1.0})
+    assert np.allclose(J, np.diag(2 * np.cos(x)), atol=1e-9)
+    _, info = nd.jacobian(
+        f,
+        x,
+        args=(2.0,),
+        kwargs={"b": 1.0},
+        method="forward",
+        f0=f(x, 2.0, b=1.0),
+        full_output=True,
+    )
+    assert info.nfev == 2 + 2  # n points and n half-step points, no f(x)
+
+
+# ---------------------------------------------------------------------------
+# non-finite values
+
+
+def _edge(x):
+    # smooth, but NaN above 1
+    return np.where(x <= 1.0, np.exp(x), np.nan)
+
+
+def test_domain_edge_falls_back_one_sided():
+    x = np.array([0.5, 1.0])
+    d, info = nd.derivative(_edge, x, full_output=True)
+    assert info.status == 1
+    assert np.allclose(d, np.exp(x), rtol=1e-8)
+    assert np.all(np.abs(d - np.exp(x)) <= info.error)
+    # Jacobian: per component
+    J, info = nd.jacobian(
+        lambda t: np.array([_edge(t[0]) + t[1] ** 2]), [1.0, 3.0], full_output=True
+    )
+    assert info.status == 1
+    assert np.allclose(J, [[np.e, 6.0]], rtol=1e-8)
+    # sin(x)/x at 0 is NaN at x but finite on both sides
+    d = nd.derivative(lambda t: np.sin(t) / t, np.array([0.0, 1.0]))
+    assert abs(d[0]) < 1e-8 and np.isclose(d[1], np.cos(1) - np.sin(1))
+
+
+def test_nonfinite_both_sides_is_nan_with_status():
+    def f(x):
+        return np.where(np.abs(x - 2.0) < 0.5, np.nan, x**2)
+
+    d, info = nd.derivative(f, np.array([1.0, 2.0]), full_output=True)
+    assert np.isnan(d[1]) and d[0] == pytest.approx(2.0)
+    assert info.status == -3
+    J, info = nd.jacobian(lambda t: f(t), [1.0, 2.0], full_output=True)
+    assert np.isnan(J[1, 1]) and info.status == -3
+    assert not np.isnan(J[0, 0])
+
+
+# ---------------------------------------------------------------------------
+# errors and bad input
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        ({"method": "spline"}, ValueError, "method must be one of"),
+        ({"method": "adaptive"}, ValueError, "adaptive"),
+        ({"order": 3}, ValueError, "order must be even"),
+        ({"order": 0, "method": "forward"}, ValueError, "order must be between"),
+        ({"order": 2.5}, TypeError, "order must be an integer"),
+        ({"rel_step": -1e-3}, ValueError, "rel_step must be positive"),
+        ({"abs_step": [1e-3, 0.0, 1e-3]}, ValueError, "abs_step must be positive"),
+        (
+            {"abs_step": [1e-3, 1e-3]},
+            ValueError,
+            "abs_step must be a scalar or have one value",
+        ),
+        ({"rel_step": 1e-3, "abs_step": 1e-3}, ValueError, "not both"),
+        ({"bounds": (1.0, 0.0)}, ValueError, "inverted"),
+        ({"bounds": (2.0, 3.0)}, ValueError, "outside the bounds"),
+        ({"bounds": (1.0, 1.0)}, ValueError, "no room"),
+        ({"bounds": 1.0}, ValueError, "bounds must be a pair"),
+        ({"directions": np.ones((3, 3))}, ValueError, "orthogonal"),
+        ({"directions": np.eye(2)}, ValueError, "orthogonal"),
+        ({"workers": 0}, ValueError, "workers must be -1"),
+        ({"chunk_size": 0}, ValueError, "chunk_size"),
+        ({"vectorized": "yes"}, TypeError, "vectorized must be True or False"),
+        ({"kwargs": [1]}, TypeError, "kwargs must be a dict"),
+    ],
+)
+def test_validation_errors(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        nd.jacobian(testing.scilab_example, [1.0, 2.0, 3.0], **kwargs)
+
+
+def test_validation_of_x_and_f():
+    with pytest.raises(ValueError, match="x must be finite, got nan at index 1"):
+        nd.jacobian(np.sin, [1.0, np.nan])
+    with pytest.raises(ValueError, match="x must be a scalar or 1-D"):
+        nd.jacobian(np.sin, np.ones((2, 2)))
+    with pytest.raises(TypeError, match="x must be real"):
+        nd.jacobian(np.sin, [1j])
+    with pytest.raises(TypeError, match="f must be callable"):
+        nd.gradient(3.0, [1.0])
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        nd.derivative(np.sin, 1.0, n=0)
+    with pytest.raises(ValueError, match="gradient\\(\\) needs a scalar f"):
+        nd.gradient(np.sin, [1.0, 2.0])
+    with pytest.raises(ValueError, match="v must have shape"):
+        nd.jvp(np.sin, [1.0, 2.0], [1.0])
+
+
+def test_f_changing_shape_is_an_error():
+    state = {"k": 0}
+
+    def f(x):
+        state["k"] += 1
+        return np.ones(2 if state["k"] < 3 else 3) * x[0]
+
+    with pytest.raises(
+        ValueError, match=r"f returned shape \(3,\) .* but shape \(2,\) before"
+    ):
+        nd.jacobian(f, [1.0, 2.0])
+
+
+def test_f_raising_propagates_with_point():
+    def f(x):
+        if x[1] > 2.0:
+            raise RuntimeError("boom")
+        return x
+
+    with pytest.raises(RuntimeError, match="boom") as info:
+        nd.jacobian(f, [1.0, 2.0])
+    notes = getattr(info.value, "__notes__", None)
+    if notes is not None:  # Python >= 3.11
+        assert "x = [1" in notes[0]
+
+
+def test_complex_method_refuses_complex_x_and_needs_complex_f():
+    with pytest.raises(TypeError, match="x must be real"):
+        nd.derivative(np.exp, 1j, method="complex")
+    with pytest.raises(TypeError, match="needs f to accept complex input"):
+        nd.derivative(lambda t: np.real(np.exp(t)), 1.0, method="complex")
