@@ -7,6 +7,8 @@ data (:func:`smooth_derivative`) and :func:`turning_points`.  All weights come
 from Fornberg's algorithm in :mod:`numderiv._stencil`.
 """
 
+from ._derivative import derivative
 from ._gradient import gradient
+from ._operators import curl, divergence, laplacian
 
-__all__ = ["gradient"]
+__all__ = ["curl", "derivative", "divergence", "gradient", "laplacian"]

@@ -43,9 +43,10 @@ __all__ = [
     "plan_uniform",
 ]
 
-# Elements per block: a block and its temporaries stay in a 1 MiB L2 cache
-# for float64 data while the Python overhead per block stays small.
-_BLOCK = 1 << 15
+# Elements per block: large enough that the Python overhead per block (a few
+# dozen ufunc calls) is small, small enough that a block and its temporaries
+# stay in the L2/L3 caches (1 MiB per block for float64).
+_BLOCK = 1 << 17
 # Arrays at least this large are split between threads (when workers allow).
 _PARALLEL_MIN = 1 << 20
 # Points per call of the vectorised Fornberg recursion: its temporaries stay
