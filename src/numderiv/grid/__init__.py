@@ -10,5 +10,15 @@ from Fornberg's algorithm in :mod:`numderiv._stencil`.
 from ._derivative import derivative
 from ._gradient import gradient
 from ._operators import curl, divergence, laplacian
+from ._smooth import smooth_derivative
+from ._turning import turning_points
 
-__all__ = ["curl", "derivative", "divergence", "gradient", "laplacian"]
+__all__ = [
+    "curl",
+    "derivative",
+    "divergence",
+    "gradient",
+    "laplacian",
+    "smooth_derivative",
+    "turning_points",
+]
