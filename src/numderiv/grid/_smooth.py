@@ -48,7 +48,7 @@ def _savgol(
         raise ValueError(f"polyorder must be at least n={n}, got polyorder={polyorder}")
     if window is None:
         # about a tenth of the record, odd, and long enough for the polynomial
-        window = max(2 * (npts // 20) + 1, polyorder + 2 + (polyorder % 2))
+        window = max(2 * (npts // 20) + 1, polyorder + 1 + (polyorder % 2))
     window = index(window, "window")
     if window % 2 == 0 or window <= polyorder or window > npts:
         raise ValueError(
@@ -107,9 +107,10 @@ def _auto_keep(spec: NDArray[Any], ax: int, npts: int) -> NDArray[np.bool_]:
     Rayleigh-distributed magnitude with scale ``s sqrt(N/2)`` and median
     ``scale * sqrt(2 ln 2)``.  The scale is estimated from the median
     magnitude over the upper half of the frequencies (where a resolved
-    signal has decayed) and modes below the universal threshold
-    ``scale * sqrt(2 ln N)`` are dropped: a pure-noise mode survives with
-    probability about ``1/N``.
+    signal has decayed) and modes below ``scale * sqrt(8 ln N)`` are
+    dropped: a pure-noise mode survives with probability ``N**-4``.  (The
+    universal threshold ``sqrt(2 ln N)`` lets one noise mode in about N
+    through, and differentiation amplifies a stray high mode by ``k**n``.)
     """
     mag = np.abs(spec)
     nmodes = mag.shape[ax]
@@ -123,7 +124,7 @@ def _auto_keep(spec: NDArray[Any], ax: int, npts: int) -> NDArray[np.bool_]:
         return np.ones(mag.shape, dtype=bool)
     med = np.median(np.compress(upper, mag, axis=ax), axis=ax, keepdims=True)
     scale = med / math.sqrt(2 * math.log(2))
-    thresh = scale * math.sqrt(2 * math.log(max(npts, 2)))
+    thresh = scale * math.sqrt(8 * math.log(max(npts, 2)))
     return np.asarray(mag > thresh)
 
 
@@ -161,7 +162,8 @@ def smooth_derivative(
         The axis to differentiate along.
     window : int, optional
         ``"savgol"`` window length (odd).  Default: about a tenth of the
-        number of points, ``2*(N//20) + 1``, and at least ``polyorder + 2``.
+        number of points, ``2*(N//20) + 1``, and at least the smallest odd
+        length above `polyorder`.
     polyorder : int, optional
         ``"savgol"`` polynomial degree.  Default ``n + 2``.
     lam : float, optional
