@@ -628,3 +628,31 @@ def test_complex_method_refuses_complex_x_and_needs_complex_f():
         nd.derivative(np.exp, 1j, method="complex")
     with pytest.raises(TypeError, match="needs f to accept complex input"):
         nd.derivative(lambda t: np.real(np.exp(t)), 1.0, method="complex")
+
+
+@pytest.mark.parametrize("method", ["central", "forward", "backward"])
+def test_f_reusing_its_output_buffer(method):
+    buf = np.empty(3)
+
+    def f(x):
+        np.sin(x, out=buf)
+        return buf
+
+    x = np.array([0.1, 0.7, 1.3])
+    J = nd.jacobian(f, x, method=method)
+    assert np.allclose(J, np.diag(np.cos(x)), atol=1e-6)
+    H = nd.hessian(lambda t: f(t).sum(), x)
+    assert np.allclose(H, np.diag(-np.sin(x)), atol=1e-5)
+
+
+def test_info_fields():
+    J, info = nd.jacobian(
+        np.sin, [0.5, 1.0], method="forward", order=2, full_output=True
+    )
+    assert info.method == "forward"
+    assert info.order == 2
+    assert info.status == 0
+    assert info.message == "success"
+    assert info.error.shape == J.shape
+    assert info.step.shape == (2,)
+    assert "nfev=" in repr(info)

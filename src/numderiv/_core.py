@@ -18,7 +18,7 @@ the step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,8 @@ from ._steps import Scheme, choose_kinds, scheme
 
 # Points built per block: bounds memory to about 32 MiB of float64.
 _BLOCK_ELEMENTS = 1 << 22
+# Points per block when f is called point by point: stays in the L2 cache.
+_CACHE_ELEMENTS = 1 << 20
 
 
 class Directions:
@@ -90,10 +92,18 @@ class Directions:
                     X[ext] += disp.T
 
     def rows(
-        self, x: NDArray[Any], dirs: NDArray[Any], t: NDArray[Any]
+        self,
+        x: NDArray[Any],
+        dirs: NDArray[Any],
+        t: NDArray[Any],
+        out: NDArray[Any] | None = None,
     ) -> NDArray[Any]:
         """Points ``x + t_r u_{dirs_r}`` as rows, shape ``(len(dirs), n)``."""
-        X = np.empty((len(dirs), self.n), dtype=np.result_type(x, t))
+        shape, dt = (len(dirs), self.n), np.result_type(x, t)
+        if out is not None and out.shape == shape and out.dtype == dt:
+            X = out
+        else:
+            X = np.empty(shape, dtype=dt)
         X[...] = x
         self._add(X, dirs, t, cols=False)
         return X
@@ -138,6 +148,32 @@ class Points:
     ) -> None:
         self.ev, self.x, self.dirs = ev, x, dirs
         self._f0 = None if f0 is None else np.asarray(f0).reshape(-1, 1)
+        self._xbuf: NDArray[Any] | None = None
+        self._ybuf: NDArray[Any] | None = None
+
+    @property
+    def streamable(self) -> bool:
+        """Serial calls along coordinate axes: the streaming fast path applies."""
+        d = self.dirs
+        return (
+            not self.ev.vectorized
+            and self.ev.workers is None
+            and d.extra is None
+            and d.idx.shape[1] == 1
+            and bool(np.all(d.val == 1))
+        )
+
+    @property
+    def layout(self) -> str:
+        """``"cols"`` if values come as (M, points) arrays, ``"rows"`` if transposed."""
+        ev = self.ev
+        return "cols" if ev.vectorized and ev.workers is None else "rows"
+
+    def block(self, K: int, L: int) -> int:
+        """Directions per block: cache-sized point by point, large when batched."""
+        if self.layout == "cols" or self.ev.workers is not None:
+            return max(1, _BLOCK_ELEMENTS // max(1, K * self.dirs.n))
+        return max(8, _CACHE_ELEMENTS // max(1, K * self.dirs.n))
 
     def center(self, idx: NDArray[Any]) -> NDArray[Any]:
         if self._f0 is None:
@@ -168,7 +204,12 @@ class Points:
                     axis=1,
                 )
         elif step >= N:
-            Y = ev.rows(self.dirs.rows(self.x, dirs, t))
+            # the block buffer is reused: f sees each row once, and the values
+            # are copied out before the next block is built
+            X = self.dirs.rows(self.x, dirs, t, out=self._xbuf)
+            self._xbuf = X
+            Y = ev.rows(X, out=self._ybuf)
+            self._ybuf = Y.T
         else:
             parts = [
                 ev.rows(self.dirs.rows(self.x, dirs[s : s + step], t[s : s + step]))
@@ -240,6 +281,11 @@ class Elements:
         ev._learn(out[0, :1], "x")
         return out
 
+    layout = "cols"
+
+    def block(self, K: int, L: int) -> int:
+        return L
+
     def center(self, idx: NDArray[Any]) -> NDArray[Any]:
         if self._f0 is None:
             self._f0 = self._call(self.x)
@@ -260,72 +306,232 @@ class Elements:
         return out
 
 
+def _offset_array(zs: list[complex], h: NDArray[Any]) -> NDArray[Any]:
+    """Offsets as an array of the dtype of the steps (complex if any is)."""
+    cplx = any(z.imag for z in zs)
+    dt = np.result_type(h.dtype, np.complex64) if cplx else h.dtype
+    return np.array([z if cplx else z.real for z in zs], dtype=dt)
+
+
+def _combine(
+    terms: list[tuple[complex, NDArray[Any]]],
+    is_complex: bool,
+    scale: NDArray[Any],
+    out: NDArray[Any],
+) -> None:
+    """``out = Re(sum w_k F_k) * scale`` in place, with as few passes as possible."""
+    if is_complex:
+        acc: Any = 0
+        for w, F in terms:
+            acc = acc + (w * F).real
+        np.multiply(acc, scale, out=out)
+        return
+    ws = [w.real for w, _ in terms]
+    Fs = [F for _, F in terms]
+    if len(terms) == 2 and ws[0] == -ws[1]:
+        # the central first difference: one subtraction, one scaling
+        np.subtract(Fs[1], Fs[0], out=out)
+        out *= ws[1] * scale
+        return
+    np.multiply(Fs[0], ws[0], out=out)
+    tmp = np.empty_like(out)
+    for w, F in zip(ws[1:], Fs[1:], strict=True):
+        np.multiply(F, w, out=tmp)
+        out += tmp
+    out *= scale
+
+
 @dataclass
 class _Group:
-    """Directions sharing one scheme, with the values already computed."""
+    """Directions sharing one scheme, and what was found along them.
+
+    ``value``, ``half`` (the scheme at half the step) and ``noise`` (the
+    round-off bound divided by eps) have shape ``(M, L)``; ``pos_ok`` and
+    ``neg_ok`` say, for directions whose value is not finite, whether ``f``
+    was finite on the positive and on the negative side.
+    """
 
     sch: Scheme
     idx: NDArray[Any]
     h: NDArray[Any]
-    F: dict[complex, NDArray[Any]] = field(default_factory=dict)
+    value: NDArray[Any]
+    half: NDArray[Any] | None
+    noise: NDArray[Any] | None
+    pos_ok: NDArray[Any]
+    neg_ok: NDArray[Any]
+    bad: NDArray[Any]  # columns whose value is not finite
 
-    def need(self, prov: Any, offsets: list[complex]) -> None:
-        new = []
-        for z in offsets:
-            if z != 0 and z not in self.F and z not in new:
-                new.append(z)
-        if not new:
-            return
-        cplx = any(isinstance(v, complex) and v.imag for v in new)
-        dt = np.result_type(self.h.dtype, np.complex64) if cplx else self.h.dtype
-        za = np.array([v if cplx else complex(v).real for v in new], dtype=dt)
-        T = za[:, None] * self.h[None, :]
-        for zk, Fk in zip(new, prov.eval(self.idx, T), strict=True):
-            if cplx and not np.iscomplexobj(Fk):
-                raise TypeError(
-                    f"method='complex' needs f to accept complex input and return complex "
-                    f"output, but f returned {Fk.dtype} values for complex x"
-                )
-            self.F[zk] = Fk
+    def subset(self, sel: NDArray[Any]) -> _Group:
+        def cut(a: NDArray[Any] | None) -> NDArray[Any] | None:
+            return None if a is None else a[:, sel]
 
-    def value(self, prov: Any, scale: float = 1.0) -> tuple[NDArray[Any], NDArray[Any]]:
-        """The scheme's value at step ``h * scale`` and its round-off bound / eps."""
-        acc: Any = 0
-        noise: Any = 0
-        for z, w in zip(
-            self.sch.offsets.tolist(), self.sch.weights.tolist(), strict=True
-        ):
-            key = z * scale
-            Fk = prov.center(self.idx) if key == 0 else self.F[key]
-            term = w * Fk
-            acc = acc + term
-            noise = noise + np.abs(term.real if self.sch.is_complex else term)
-        if self.sch.is_complex:
-            acc = acc.real
-        hm = (self.h * scale) ** self.sch.deriv
-        return acc / hm, noise / hm
-
-    def subset(self, mask: NDArray[Any]) -> _Group:
         return _Group(
             self.sch,
-            self.idx[mask],
-            self.h[mask],
-            {k: v[:, mask] for k, v in self.F.items()},
+            self.idx[sel],
+            self.h[sel],
+            self.value[:, sel],
+            cut(self.half),
+            cut(self.noise),
+            self.pos_ok[sel],
+            self.neg_ok[sel],
+            self.bad[sel],
         )
 
-    def side_ok(
-        self, prov: Any, cols: NDArray[Any]
-    ) -> tuple[NDArray[Any], NDArray[Any]]:
-        """Whether ``f`` is finite on the positive / negative side, per column."""
-        pos = np.ones(cols.sum(), dtype=bool)
-        neg = pos.copy()
-        for z, Fk in self.F.items():
-            fin = np.isfinite(Fk[:, cols]).all(axis=0)
-            if z.real > 0:
-                pos &= fin
-            elif z.real < 0:
-                neg &= fin
-        return pos, neg
+
+def _stream_group(
+    prov: Points, sch: Scheme, idx: NDArray[Any], h: NDArray[Any], want_error: bool
+) -> _Group:
+    """Serial ``f`` along coordinate axes: fold each value in as it comes.
+
+    The hot path of a serial Jacobian (see :meth:`Evaluator.fold_axes`): the
+    value, and with ``want_error`` the value at half the step and the
+    round-off bound, are accumulated point by point.  Directions whose
+    result is not finite are evaluated again by :func:`_block_group`, which
+    records on which side ``f`` failed.
+    """
+    zs = [float(z) for z in sch.offsets.real.tolist()]
+    ws = [float(w) for w in sch.weights.real.tolist()]
+    m = sch.deriv
+    # contributions of each offset: (target, weight); 0 value, 1 half, 2 noise
+    contrib: dict[float, list[tuple[int, float]]] = {}
+    for z, w in zip(zs, ws, strict=True):
+        contrib.setdefault(z, []).append((0, w))
+    if want_error:
+        for z, w in zip(zs, ws, strict=True):
+            contrib.setdefault(z * 0.5, []).append((1, w * 2.0**m))
+        for z, w in zip(zs, ws, strict=True):
+            contrib.setdefault(z, []).append((2, abs(w)))
+    center = contrib.pop(0.0, [])
+    keys = list(contrib)
+    ntarget = 3 if want_error else 1
+    rows = prov.ev.fold_axes(
+        prov.x, idx.tolist(), h.tolist(), keys, [contrib[z] for z in keys], ntarget
+    )
+    if center:
+        f0 = prov.center(idx)[:, 0]
+        for t, w in center:
+            rows[t] += (abs(w) * np.abs(f0) if t == 2 else w * f0)[None, :]
+    plan = [contrib[z] for z in keys]
+    pair = (
+        len(keys) == 2
+        and ntarget == 1
+        and plan[0] == [(0, -plan[1][0][1])]
+        and len(plan[1]) == 1
+    )
+    scale = (plan[1][0][1] if pair else 1.0) / h**m
+    for r in rows:
+        r *= scale[:, None]
+    value = rows[0].T
+    half = rows[1].T if want_error else None
+    noise = rows[2].T if want_error else None
+    L = idx.size
+    pos_ok = np.ones(L, dtype=bool)
+    neg_ok = np.ones(L, dtype=bool)
+    # a column sum is finite exactly when... almost: an overflowing sum of
+    # finite values is rechecked entry by entry
+    bad = ~np.isfinite(value.sum(axis=0))
+    if bad.any():
+        bad = ~np.isfinite(value).all(axis=0)
+    if bad.any():
+        again = _block_group(prov, sch, idx[bad], h[bad], want_error)
+        pos_ok[bad], neg_ok[bad] = again.pos_ok, again.neg_ok
+    return _Group(sch, idx, h, value, half, noise, pos_ok, neg_ok, bad)
+
+
+def _run_group(
+    prov: Points | Elements,
+    sch: Scheme,
+    idx: NDArray[Any],
+    h: NDArray[Any],
+    want_error: bool,
+) -> _Group:
+    """Evaluate one scheme along directions ``idx`` (streamed or in blocks)."""
+    if isinstance(prov, Points) and prov.streamable and not sch.is_complex:
+        return _stream_group(prov, sch, idx, h, want_error)
+    return _block_group(prov, sch, idx, h, want_error)
+
+
+def _block_group(
+    prov: Points | Elements,
+    sch: Scheme,
+    idx: NDArray[Any],
+    h: NDArray[Any],
+    want_error: bool,
+) -> _Group:
+    """Evaluate one scheme along directions ``idx``, block by block.
+
+    Blocks are small enough to stay in cache when ``f`` is called point by
+    point, and as large as memory allows for a vectorized ``f``; only the
+    combined values are kept, never all the function values.
+    """
+    zs = [complex(z) for z in sch.offsets.tolist()]
+    ws = [complex(w) for w in sch.weights.tolist()]
+    need = list(zs) + ([z * 0.5 for z in zs] if want_error else [])
+    keys: list[complex] = []
+    for z in need:
+        if z != 0 and z not in keys:
+            keys.append(z)
+    L = idx.size
+    Lb = prov.block(len(keys), L)
+    m = sch.deriv
+    value = half = noise = None
+    pos_ok = np.ones(L, dtype=bool)
+    neg_ok = np.ones(L, dtype=bool)
+    badcols = np.zeros(L, dtype=bool)
+    for s in range(0, L, Lb):
+        e = min(L, s + Lb)
+        bidx, hb = idx[s:e], h[s:e]
+        T = _offset_array(keys, hb)[:, None] * hb[None, :]
+        F = dict(zip(keys, prov.eval(bidx, T), strict=True))
+        if sch.is_complex and not np.iscomplexobj(F[keys[0]]):
+            raise TypeError(
+                "method='complex' needs f to accept complex input and return complex "
+                f"output, but f returned {F[keys[0]].dtype} values for complex x"
+            )
+
+        def get(
+            z: complex, F: dict[complex, NDArray[Any]] = F, bidx: Any = bidx
+        ) -> Any:
+            return prov.center(bidx) if z == 0 else F[z]
+
+        if value is None:
+            f1 = F[keys[0]]
+            dt = f1.real.dtype if sch.is_complex else np.result_type(f1.dtype, hb.dtype)
+            M = f1.shape[0]
+            order: Any = "F" if prov.layout == "rows" else "C"
+            value = np.empty((M, L), dtype=dt, order=order)
+            if want_error:
+                half = np.empty((M, L), dtype=dt, order=order)
+                noise = np.empty((M, L), dtype=np.float64, order=order)
+        inv = 1.0 / hb**m
+        blk = value[:, s:e]
+        _combine(
+            [(w, get(z)) for z, w in zip(zs, ws, strict=True)], sch.is_complex, inv, blk
+        )
+        if want_error:
+            assert half is not None and noise is not None
+            _combine(
+                [(w, get(z * 0.5)) for z, w in zip(zs, ws, strict=True)],
+                sch.is_complex,
+                inv * 2.0**m,
+                half[:, s:e],
+            )
+            acc: Any = 0
+            for z, w in zip(zs, ws, strict=True):
+                term = w * get(z)
+                acc = acc + np.abs(term.real if sch.is_complex else term)
+            noise[:, s:e] = acc * inv
+        bad = ~np.isfinite(blk).all(axis=0)
+        badcols[s:e] = bad
+        if bad.any():
+            for z in keys:
+                fin = np.isfinite(F[z][:, bad]).all(axis=0)
+                if z.real > 0:
+                    pos_ok[s:e][bad] &= fin
+                elif z.real < 0:
+                    neg_ok[s:e][bad] &= fin
+    assert value is not None
+    return _Group(sch, idx, h, value, half, noise, pos_ok, neg_ok, badcols)
 
 
 @dataclass
@@ -376,28 +582,29 @@ def _differentiate(
     ndir = h.size
 
     def run(kind: str, idx: NDArray[Any]) -> _Group:
-        grp = _Group(scheme(method, kind, deriv, order), idx, h[idx])
-        offs = grp.sch.offsets.tolist()
-        if want_error:
-            offs = offs + [z * 0.5 for z in offs]
-        grp.need(prov, offs)
-        return grp
+        return _run_group(
+            prov, scheme(method, kind, deriv, order), idx, h[idx], want_error
+        )
 
-    groups = [run(k, np.flatnonzero(kinds == k)) for k in dict.fromkeys(kinds.tolist())]
-    vals = [g.value(prov)[0] for g in groups]
+    if len(set(kinds.tolist())) == 1:
+        groups = [run(kinds[0], np.arange(ndir))]
+    else:
+        groups = [
+            run(k, np.flatnonzero(kinds == k)) for k in dict.fromkeys(kinds.tolist())
+        ]
     status = 0
 
     # f non-finite on one side of a point: one-sided stencil on the other side
-    final: list[tuple[_Group, NDArray[Any]]] = []
-    for g, v in zip(groups, vals, strict=True):
-        bad = ~np.isfinite(v).all(axis=0)
+    final: list[_Group] = []
+    for g in groups:
+        bad = g.bad
         if not bad.any() or (g.sch.is_complex and deriv == 1):
-            final.append((g, v))
+            final.append(g)
             continue
         good = ~bad
         if good.any():
-            final.append((g.subset(good), v[:, good]))
-        pos, neg = g.side_ok(prov, bad)
+            final.append(g.subset(good))
+        pos, neg = g.pos_ok[bad], g.neg_ok[bad]
         bidx = g.idx[bad]
         new_kind = np.full(bidx.size, "", dtype=object)
         if g.sch.kind == "central":
@@ -417,33 +624,39 @@ def _differentiate(
                 new_kind[sel & ~fits] = ""
         stuck = new_kind == ""
         if stuck.any():
-            final.append((g.subset(np.flatnonzero(bad)[stuck]), v[:, bad][:, stuck]))
+            final.append(g.subset(np.flatnonzero(bad)[stuck]))
         for kind in ("forward", "backward"):
             sel = new_kind == kind
             if sel.any():
-                fg = run(kind, bidx[sel])
-                final.append((fg, fg.value(prov)[0]))
+                final.append(run(kind, bidx[sel]))
                 status = 1
 
-    M = final[0][1].shape[0]
-    dtype = np.result_type(*[v for _, v in final])
-    value = np.empty((M, ndir), dtype=dtype)
-    error = np.empty((M, ndir)) if want_error else None
-    for g, v in final:
-        value[:, g.idx] = v
-        if error is not None:
-            _, noise = g.value(prov)
-            half, _ = g.value(prov, 0.5)
+    if (
+        len(final) == 1
+        and final[0].idx.size == ndir
+        and np.array_equal(final[0].idx, np.arange(ndir))
+    ):
+        value = final[0].value
+    else:
+        M = final[0].value.shape[0]
+        value = np.empty((M, ndir), dtype=np.result_type(*[g.value for g in final]))
+        for g in final:
+            value[:, g.idx] = g.value
+    error = None
+    if want_error:
+        error = np.empty(value.shape)
+        for g in final:
+            assert g.half is not None and g.noise is not None
             p = g.sch.order
             # D(h) - D(h/2) ~ (1 - 2^-p) C h^p f^(m+p): the truncation error of
             # D(h), doubled for the higher-order terms the model leaves out
-            trunc = np.abs(v - half) * (2.0 * 2.0**p / (2.0**p - 1.0))
+            trunc = np.abs(g.value - g.half) * (2.0 * 2.0**p / (2.0**p - 1.0))
             # round-off: f is assumed correct to a few ulps of its size
-            error[:, g.idx] = trunc + 8.0 * eps * noise + eps * np.abs(v)
-    bad = ~np.isfinite(value)
-    if bad.any():
+            error[:, g.idx] = trunc + 8.0 * eps * g.noise + eps * np.abs(g.value)
+    if any(g.bad.any() for g in final):
+        bad = ~np.isfinite(value)
         value[bad] = np.nan
         if error is not None:
             error[bad] = np.nan
-        status = -3
+        status = -3 if bad.any() else status
     return Outcome(value, error, h, status)

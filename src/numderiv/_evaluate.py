@@ -118,7 +118,11 @@ class Evaluator:
         assert self.shape is not None
         return math.prod(self.shape)
 
-    def _learn(self, y: NDArray[Any], where: str) -> None:
+    def _learn(self, y: NDArray[Any], where: str | Callable[[], str]) -> None:
+        if not isinstance(where, str) and (
+            self.shape is None or y.shape != self.shape or y.dtype.kind not in "biufc"
+        ):
+            where = where()
         if y.dtype.kind not in "biufc":
             raise TypeError(f"f must return numbers, got dtype {y.dtype} at {where}")
         if self.shape is None:
@@ -155,13 +159,15 @@ class Evaluator:
         self.nfev += 1
         self.ncalls += 1
         self._tick(1)
-        self._learn(y, _fmt_point(x))
-        return y.reshape(-1)
+        self._learn(y, lambda: _fmt_point(x))
+        # a copy: f may hand back a buffer it overwrites on the next call
+        return y.reshape(-1).copy()
 
-    def rows(self, X: NDArray[Any]) -> NDArray[Any]:
+    def rows(self, X: NDArray[Any], out: NDArray[Any] | None = None) -> NDArray[Any]:
         """``f`` at each row of ``X`` (shape ``(N, n)``); returns ``(M, N)``.
 
-        The result may be a transposed view.
+        The result may be a transposed view.  ``out``, an ``(N, M)`` array
+        from an earlier call, is reused when it fits.
         """
         N = X.shape[0]
         if N == 0:
@@ -177,19 +183,25 @@ class Evaluator:
             start = 1
         shape = self.shape
         assert shape is not None and self.dtype is not None
-        out = np.empty((N, *shape), dtype=self.dtype)
+        fun = self._bound()
+        dt = self.dtype
+        M = math.prod(shape)
+        if out is None or out.shape != (N, M) or out.dtype != dt:
+            out = np.empty((N, M), dtype=dt)
+        out = out.reshape((N, *shape))
         if first is not None:
             out[0] = first.reshape(shape)
-        fun, args, kwargs = self.fun, self.args, self.kwargs
-        dt = self.dtype
+        asarray = np.asarray
         r = start
+        # the hot loop of a serial Jacobian: the call, two cheap checks and one
+        # copy (f may reuse its output buffer, so the value is copied at once)
         try:
-            for r in range(start, N):
-                y = np.asarray(fun(X[r], *args, **kwargs))
+            for r, xr in enumerate(X[start:], start):
+                y = asarray(fun(xr))
                 if y.shape != shape:
-                    self._learn(y, _fmt_point(X[r]))
-                if y.dtype != dt and not np.can_cast(y.dtype, dt):
-                    self._learn(y, _fmt_point(X[r]))
+                    self._learn(y, _fmt_point(xr))
+                if y.dtype is not dt and y.dtype != dt and not np.can_cast(y.dtype, dt):
+                    self._learn(y, _fmt_point(xr))
                     dt = np.result_type(dt, y.dtype)
                     out = out.astype(dt)
                     self.dtype = dt
@@ -204,6 +216,159 @@ class Evaluator:
         self.ncalls += N - start
         self._tick(N - start)
         return out.reshape(N, -1).T
+
+    def fold_axes(
+        self,
+        x: NDArray[Any],
+        cols: list[int],
+        steps: list[float],
+        keys: list[float],
+        plan: list[list[tuple[int, float]]],
+        ntarget: int,
+    ) -> list[NDArray[Any]]:
+        """Serial ``f`` along coordinate axes, each value folded in as it comes.
+
+        The hot path of a serial Jacobian.  For direction ``r`` (axis
+        ``cols[r]``, step ``steps[r]``) and each offset ``z`` in `keys`,
+        ``f(x + z h e_j)`` is added with weight ``w`` to row ``r`` of target
+        ``t`` for every ``(t, w)`` in the offset's `plan` (target 2 adds
+        ``w |f|``).  Returns the targets, shape ``(len(cols), M)``.  One or
+        two vector operations per point, no table of values, and each value
+        is used before ``f`` is called again (``f`` may reuse its buffer).
+        """
+        fun = self._bound()
+        L = len(cols)
+        xs = x.tolist()
+        asarray = np.asarray
+        pending = None
+        if self.shape is None:
+            xr = x.copy()
+            xr[cols[0]] = xs[cols[0]] + keys[0] * steps[0]
+            pending = self.point(xr)
+        shape, dt = self.shape, self.dtype
+        assert shape is not None and dt is not None
+        M = math.prod(shape)
+        rdt = np.result_type(dt, x.dtype)
+        out = [
+            np.empty((L, M), dtype=rdt if t < 2 else np.float64) for t in range(ntarget)
+        ]
+        tmp = np.empty(M, dtype=rdt)
+        # per offset and target: does this value start the row or add to it?
+        seen: set[int] = set()
+        steps_of: list[list[tuple[int, float, bool]]] = []
+        for targets in plan:
+            steps_of.append([(t, w, t not in seen) for t, w in targets])
+            seen.update(t for t, _ in targets)
+        for t in range(ntarget):
+            if t not in seen:
+                out[t].fill(0)
+        pair = (
+            len(keys) == 2
+            and ntarget == 1
+            and plan[0] == [(0, -plan[1][0][1])]
+            and len(plan[1]) == 1
+        )
+        count = 0
+        xr = x
+        flat = len(shape) == 1
+        safe = False  # set when f turns out to return one buffer every time
+        try:
+            if pair:
+                # the central first difference: out[r] = y(z1) - y(z0), one
+                # operation per direction (scaled afterwards)
+                val = out[0]
+                z0, z1 = keys
+                for r in range(L):
+                    j, hj = cols[r], steps[r]
+                    xj = xs[j]
+                    if pending is not None:
+                        y0, pending = pending.reshape(shape), None
+                    else:
+                        xr = x.copy()
+                        xr[j] = xj + z0 * hj
+                        y0 = asarray(fun(xr))
+                        count += 1
+                        if y0.shape != shape or (y0.dtype is not dt and y0.dtype != dt):
+                            self._check_row(y0, xr, rdt)
+                    if safe:
+                        y0 = y0.copy()
+                    xr = x.copy()
+                    xr[j] = xj + z1 * hj
+                    y1 = asarray(fun(xr))
+                    count += 1
+                    if y1.shape != shape or (y1.dtype is not dt and y1.dtype != dt):
+                        self._check_row(y1, xr, rdt)
+                    if y1 is y0 or np.may_share_memory(y1, y0):
+                        # f reused its output buffer: y0 is lost; evaluate it
+                        # again, and copy values from now on
+                        safe = True
+                        y1 = y1.copy()
+                        xr = x.copy()
+                        xr[j] = xj + z0 * hj
+                        y0 = asarray(fun(xr)).copy()
+                        count += 1
+                    if flat:
+                        np.subtract(y1, y0, out=val[r])
+                    else:
+                        np.subtract(y1.reshape(-1), y0.reshape(-1), out=val[r])
+                return out
+            for r in range(L):
+                j, hj = cols[r], steps[r]
+                xj = xs[j]
+                for k, z in enumerate(keys):
+                    if pending is not None:
+                        y, pending = pending, None
+                    else:
+                        xr = x.copy()
+                        xr[j] = xj + z * hj
+                        y = asarray(fun(xr))
+                        count += 1
+                        if y.shape != shape or (y.dtype is not dt and y.dtype != dt):
+                            self._check_row(y, xr, rdt)
+                    yf = y.reshape(-1)
+                    for t, w, init in steps_of[k]:
+                        row = out[t][r]
+                        if t == 2:
+                            np.abs(yf, out=tmp if not init else row)
+                            if init:
+                                row *= w
+                                continue
+                            tmp *= w
+                        elif init:
+                            np.multiply(yf, w, out=row)
+                            continue
+                        else:
+                            np.multiply(yf, w, out=tmp)
+                        row += tmp
+        except Exception as exc:
+            if not isinstance(exc, ValueError) or "same shape" not in str(exc):
+                _note(exc, _fmt_point(xr))
+            raise
+        finally:
+            self.nfev += count
+            self.ncalls += count
+            self._tick(count)
+        return out
+
+    def _bound(self) -> Callable[[Any], Any]:
+        """``f`` with its extra arguments bound: ``g(x) = f(x, *args, **kwargs)``."""
+        fun, args, kwargs = self.fun, self.args, self.kwargs
+        if not (args or kwargs):
+            return fun
+
+        def bound(x: Any) -> Any:
+            return fun(x, *args, **kwargs)
+
+        return bound
+
+    def _check_row(self, y: NDArray[Any], xr: NDArray[Any], rdt: np.dtype[Any]) -> None:
+        """Shape and dtype of one value on the fast path; raise if they changed."""
+        self._learn(y, lambda: _fmt_point(xr))
+        if not np.can_cast(y.dtype, rdt, casting="same_kind"):
+            raise TypeError(
+                f"f returned {y.dtype} values at {_fmt_point(xr)} after {self.dtype} "
+                "values elsewhere; f must return one kind of number"
+            )
 
     def _batch(self, Xt: NDArray[Any]) -> NDArray[Any]:
         """One vectorized call on the columns of ``Xt`` (n, k); returns (M, k)."""
