@@ -346,6 +346,8 @@ def test_bad_workers() -> None:
 def test_non_numeric_refused() -> None:
     with pytest.raises(TypeError, match="numeric"):
         gradient(np.array(["a", "b", "c"]))
+    with pytest.raises(TypeError, match="masked array"):
+        gradient(np.ma.masked_array([1.0, 2.0, 3.0], mask=[0, 1, 0]))
 
 
 def test_public_namespace() -> None:

@@ -17,7 +17,6 @@ Large arrays are shared between threads: NumPy's ufuncs release the GIL.
 from __future__ import annotations
 
 import contextvars
-import itertools
 import math
 import os
 import threading
@@ -502,16 +501,26 @@ def execute(
     per_row = max(1, dst0.size // nc)
     step = max(1, _BLOCK // per_row)
     total = dst0.size * sum(len(t) for _, t in jobs)
-    nthreads = min(default_workers(workers, total), max(1, nc // step))
-    bounds = np.linspace(0, nc, nthreads + 1).astype(int)
+    starts = range(0, nc, step)
+    nthreads = min(default_workers(workers, total), len(starts))
+    if nthreads == 1:
+        for b0 in starts:
+            _apply_block(jobs, c, b0, min(nc, b0 + step))
+        return
+    # threads pull blocks from a shared queue, so a thread slowed down by
+    # other load on the machine simply does fewer blocks
+    queue = iter(starts)
+    lock = threading.Lock()
 
-    def part(p0: int, p1: int) -> None:
-        for b0 in range(p0, p1, step):
-            _apply_block(jobs, c, b0, min(p1, b0 + step))
+    def worker() -> None:
+        while True:
+            with lock:
+                b0 = next(queue, None)
+            if b0 is None:
+                return
+            _apply_block(jobs, c, b0, min(nc, b0 + step))
 
-    _run_parallel(
-        [(part, (int(a), int(b))) for a, b in itertools.pairwise(bounds) if b > a]
-    )
+    _run_parallel([(worker, ())] * nthreads)
 
 
 def make_plan(

@@ -87,6 +87,11 @@ def data_array(y: Any, name: str = "y") -> tuple[NDArray[Any], np.dtype[Any]]:
     refused with the same exception type as NumPy's ``gradient`` (there is no
     boolean subtraction).
     """
+    if isinstance(y, np.ma.MaskedArray):
+        raise TypeError(
+            f"{name} is a masked array; the mask would be ignored (fill or compress "
+            "the masked values first)"
+        )
     arr = np.asarray(y)
     dt = arr.dtype
     if dt == np.bool_:
