@@ -324,6 +324,26 @@ def _at(a: NDArray[Any], axis: int, i: int) -> NDArray[Any]:
     return _take(a, axis, i, i + 1)
 
 
+def _exact_reciprocal(den: Any) -> Any:
+    """``1 / den`` (same scalar type) when `den` is a power of two, else None.
+
+    Dividing by a power of two and multiplying by its (exact) reciprocal
+    round the same exact value, so they give the same bits; the product is
+    cheaper.
+    """
+    try:
+        value = float(den)
+    except (TypeError, ValueError):
+        return None
+    if value == 0 or not math.isfinite(value) or abs(math.frexp(value)[0]) != 0.5:
+        return None
+    recip = den**-1
+    rv = float(recip)
+    if not math.isfinite(rv) or abs(math.frexp(rv)[0]) != 0.5 or rv * value != 1.0:
+        return None
+    return recip
+
+
 def _interior_uniform(
     src: NDArray[Any], axis: int, plan: AxisPlan, o: NDArray[Any], ilo: int, ihi: int
 ) -> None:
@@ -351,7 +371,11 @@ def _interior_uniform(
         if c != 1:
             np.multiply(tmp, c, out=tmp)
         np.add(o, tmp, out=o)
-    np.divide(o, plan.den, out=o)
+    recip = _exact_reciprocal(plan.den)
+    if recip is not None:
+        np.multiply(o, recip, out=o)
+    else:
+        np.divide(o, plan.den, out=o)
 
 
 def _interior_nonuniform(
