@@ -1,0 +1,109 @@
+"""Derivatives of callables: overhead against bare f calls, and against SciPy.
+
+Rows (SPEC section 4):
+
+* serial dense Jacobian, n = m = 1000, cheap f: total time / time of the bare
+  f calls at the same points (target <= 1.25; SciPy is shown beside it);
+* the same with ``vectorized=True``: total time / one call of f on the whole
+  batch of 2n points (target <= 1.5);
+* ``vectorized=True`` against ``scipy.optimize.approx_derivative`` at
+  n = m = 100 (target: at least 10 times faster).
+
+f is Broyden's tridiagonal function (a few vector operations, m = n).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import approx_derivative
+
+import numderiv as nd
+from numderiv import testing
+
+try:
+    from ._common import Row, best_time
+except ImportError:  # run as a script
+    from _common import Row, best_time  # type: ignore[no-redef]
+
+
+def _points(x: np.ndarray, h: np.ndarray) -> list[np.ndarray]:
+    pts = []
+    for j in range(x.size):
+        for s in (-1.0, 1.0):
+            p = x.copy()
+            p[j] = x[j] + s * h[j]
+            pts.append(p)
+    return pts
+
+
+def run() -> list[Row]:
+    rows = []
+    f = testing.broyden_tridiagonal
+    fv = testing.broyden_tridiagonal_vectorized
+    n = 1000
+    x = np.linspace(-1.0, 1.0, n)
+    _, info = nd.jacobian(f, x, full_output=True)
+    h = info.step
+    pts = _points(x, h)
+
+    def bare() -> None:
+        for p in pts:
+            f(p)
+
+    t_bare = best_time(bare, repeat=7)
+    t_ours = best_time(lambda: nd.jacobian(f, x), repeat=7)
+    t_scipy = best_time(lambda: approx_derivative(f, x), repeat=5)
+    ok = np.allclose(
+        nd.jacobian(f, x), testing.broyden_tridiagonal_jacobian(x), atol=1e-8
+    )
+    rows.append(
+        Row(
+            "dense Jacobian n=m=1000, serial: numderiv / bare f calls",
+            t_ours,
+            "2n bare f calls",
+            t_bare,
+            "<= 1.25",
+            t_ours / t_bare <= 1.25 and ok,
+            notes=f"SciPy approx_derivative / bare f calls = {t_scipy / t_bare:.2f}",
+        )
+    )
+    X = np.empty((n, 2 * n))
+    X[:, 0::2] = x[:, None]
+    X[:, 1::2] = x[:, None]
+    ar = np.arange(n)
+    X[ar, 2 * ar] -= h
+    X[ar, 2 * ar + 1] += h
+    t_batch = best_time(lambda: fv(X), repeat=7)
+    t_vec = best_time(lambda: nd.jacobian(fv, x, vectorized=True), repeat=7)
+    rows.append(
+        Row(
+            "dense Jacobian n=m=1000, vectorized: numderiv / one batched f call",
+            t_vec,
+            "f on the (n, 2n) batch",
+            t_batch,
+            "<= 1.5",
+            t_vec / t_batch <= 1.5,
+        )
+    )
+    n = 100
+    x = np.linspace(-1.0, 1.0, n)
+    t_vec = best_time(lambda: nd.jacobian(fv, x, vectorized=True), repeat=20, number=5)
+    t_scipy = best_time(lambda: approx_derivative(f, x), repeat=20, number=5)
+    rows.append(
+        Row(
+            "dense Jacobian n=m=100, vectorized: numderiv / SciPy",
+            t_vec,
+            "scipy.optimize.approx_derivative",
+            t_scipy,
+            "<= 0.1 (10x faster)",
+            t_vec / t_scipy <= 0.1,
+        )
+    )
+    return rows
+
+
+if __name__ == "__main__":
+    for r in run():
+        print(
+            f"{r.name}: ratio {r.ratio:.3f} ({r.target}) {'met' if r.met else 'NOT met'} {r.notes}"
+        )
