@@ -145,6 +145,14 @@ def test_turning_points_exact_on_parabolas_any_grid() -> None:
         np.testing.assert_allclose(loc, [c], atol=1e-12)
 
 
+def test_turning_points_on_shifted_uniform_coordinates() -> None:
+    x = 5.0 + 0.25 * np.arange(20)  # equal steps: reduced to a spacing internally
+    np.testing.assert_allclose(turning_points(-((x - 7.1) ** 2), x), [7.1], atol=1e-12)
+    np.testing.assert_allclose(
+        turning_points(-((x - 7.1) ** 2), 0.25), [2.1], atol=1e-12
+    )
+
+
 def test_turning_points_flat_top_and_monotone() -> None:
     y = np.array([0.0, 1.0, 2.0, 2.0, 2.0, 1.0, 0.0])
     assert turning_points(y).tolist() == [3]

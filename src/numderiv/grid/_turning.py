@@ -76,9 +76,10 @@ def turning_points(y: ArrayLike, x: ArrayLike | None = None) -> NDArray[Any]:
         info = spacing_for_axis(1.0, npts, name="x")
     else:
         info = spacing_for_axis(x, npts, name="x")
-        coords = (
-            float(info.h) * np.arange(npts, dtype=float) if info.uniform else info.x
-        )
+        if np.ndim(x) == 1:
+            coords = np.asarray(x, dtype=np.float64)
+        else:
+            coords = float(info.h) * np.arange(npts, dtype=float)
         if coords is not None and npts > 1 and coords[-1] < coords[0]:
             raise ValueError(f"x must be increasing, got spacing {x!r}")
     empty = np.empty(0, dtype=np.intp if coords is None else np.float64)
