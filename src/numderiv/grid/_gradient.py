@@ -146,9 +146,11 @@ def gradient(
     are evaluated exactly as NumPy evaluates them, so the results agree
     bit for bit.  On non-uniform grids the weights come from Fornberg's
     recursion rather than NumPy's closed form; they agree to a few units in
-    the last place.  Unlike NumPy, repeated or NaN coordinates, a zero
-    spacing, ``edge_order`` other than 1 or 2, and boolean data are refused
-    instead of producing infinities or wrapping around.
+    the last place.  Unlike NumPy, repeated, unordered or non-finite
+    coordinates, a zero, infinite or complex spacing, ``edge_order`` other
+    than 1 or 2, masked arrays and boolean data are refused instead of
+    producing infinities or NaNs, or silently changing the formula.  Object,
+    datetime and timedelta arrays are refused with :class:`TypeError`.
 
     The work is done in cache-sized blocks, so each output element is
     written once and no array-sized temporary is made; this gives several
