@@ -329,6 +329,12 @@ def test_bad_spacing() -> None:
         gradient(y, 0.0)
     with pytest.raises(IndexError, match="at least 2"):
         gradient(np.ones(1), np.ones(1))
+    with pytest.raises(TypeError, match="must be real coordinates"):
+        gradient(y, np.arange(5.0) * 1j)
+    with pytest.raises(TypeError, match="spacing must be a number"):
+        gradient(y, "a")
+    with pytest.raises(ValueError, match="finite non-zero real spacing"):
+        gradient(y, np.inf)
 
 
 def test_bad_axis() -> None:

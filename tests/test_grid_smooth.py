@@ -118,6 +118,12 @@ def test_smooth_bad_input() -> None:
         smooth_derivative(y, np.linspace(1, 0, 50), method="spline")
     with pytest.raises(TypeError, match="numeric"):
         smooth_derivative(y > 0, 0.1)
+    with pytest.raises(ValueError, match="needs at least 5 points"):
+        smooth_derivative(y[:4], 0.1, method="spline")
+    with pytest.raises(TypeError, match="polyorder must be an integer"):
+        smooth_derivative(y, 0.1, polyorder=2.5)
+    with pytest.raises(TypeError, match="window must be an integer"):
+        smooth_derivative(y, 0.1, window=9.0)
 
 
 # -- turning points ------------------------------------------------------------
