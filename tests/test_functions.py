@@ -656,3 +656,59 @@ def test_info_fields():
     assert info.error.shape == J.shape
     assert info.step.shape == (2,)
     assert "nfev=" in repr(info)
+
+
+# ---------------------------------------------------------------------------
+# exactness on polynomials (property-based)
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    method_order=st.sampled_from(
+        [
+            ("central", 2),
+            ("central", 4),
+            ("central", 6),
+            ("forward", 1),
+            ("forward", 3),
+            ("backward", 2),
+            ("complex", 2),
+        ]
+    ),
+    n=st.integers(1, 3),
+    coefs=st.lists(st.floats(-2, 2), min_size=1, max_size=8),
+    x0=st.floats(-2, 2),
+    h=st.floats(0.05, 0.5),
+)
+def test_exact_on_polynomials(method_order, n, coefs, x0, h):
+    method, order = method_order
+    # a stencil of accuracy order p is exact through degree n + p - 1; the
+    # complex second derivative gains two orders (offsets (+-1 + i) h)
+    degree = n + order - 1 + (2 if (method, n) == ("complex", 2) else 0)
+    coefs = (coefs + [0.0] * degree)[: degree + 1]
+    p = np.polynomial.Polynomial(coefs)
+    d = nd.derivative(p, x0, n=n, method=method, order=order, abs_step=h)
+    exact = p.deriv(n)(x0)
+    scale = np.sum(np.abs(coefs)) * (abs(x0) + (order + n) * h + 1) ** degree / h**n
+    assert abs(d - exact) <= 1e-12 * scale
+
+
+def test_progress_bar(capsys):
+    pytest.importorskip("tqdm")
+    J = nd.jacobian(testing.scilab_example, [1.0, 2.0, 3.0], progress=True)
+    assert J.shape == (2, 3)
+
+
+def test_dask_client_workers():
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.Client(
+        processes=False, n_workers=1, threads_per_worker=2
+    ) as client:
+        x = np.array([1.0, 2.0, 3.0])
+        assert np.array_equal(
+            nd.jacobian(_scilab_module_level, x, workers=client),
+            nd.jacobian(_scilab_module_level, x),
+        )
