@@ -17,6 +17,7 @@ Large arrays are shared between threads: NumPy's ufuncs release the GIL.
 from __future__ import annotations
 
 import contextvars
+import itertools
 import math
 import os
 import threading
@@ -46,6 +47,8 @@ __all__ = [
 # dozen ufunc calls) is small, small enough that a block and its temporaries
 # stay in the L2/L3 caches (1 MiB per block for float64).
 _BLOCK = 1 << 17
+# Work is split into this many contiguous runs per thread.
+_RUNS_PER_THREAD = 4
 # Arrays at least this large are split between threads (when workers allow).
 _PARALLEL_MIN = 1 << 20
 # Points per call of the vectorised Fornberg recursion: its temporaries stay
@@ -531,18 +534,23 @@ def execute(
         for b0 in starts:
             _apply_block(jobs, c, b0, min(nc, b0 + step))
         return
-    # threads pull blocks from a shared queue, so a thread slowed down by
-    # other load on the machine simply does fewer blocks
-    queue = iter(starts)
+    # threads pull contiguous runs of blocks from a shared queue: a thread
+    # slowed down by other load on the machine simply takes fewer runs, and
+    # each run is long enough that threads do not fault in the same (huge)
+    # pages of the fresh output at the same time
+    nruns = min(len(starts), _RUNS_PER_THREAD * nthreads)
+    edges = np.linspace(0, len(starts), nruns + 1).astype(int)
+    queue = iter([starts[a:b] for a, b in itertools.pairwise(edges)])
     lock = threading.Lock()
 
     def worker() -> None:
         while True:
             with lock:
-                b0 = next(queue, None)
-            if b0 is None:
+                run = next(queue, None)
+            if run is None:
                 return
-            _apply_block(jobs, c, b0, min(nc, b0 + step))
+            for b0 in run:
+                _apply_block(jobs, c, b0, min(nc, b0 + step))
 
     _run_parallel([(worker, ())] * nthreads)
 
