@@ -331,6 +331,12 @@ class Stencil:
             mom = sum(wk * ok**q for wk, ok in zip(w, offs, strict=True))
             if mom != 0:
                 break
+            if q > len(offs) + deriv + 1:
+                # only the unit weight at offset 0 (deriv=0) has all moments zero
+                raise ValueError(
+                    f"offsets {offsets!r} with deriv={deriv} give f(x) itself, exact "
+                    "for every function: not a difference stencil"
+                )
             q += 1
         keep = [(o, wk) for o, wk in zip(offs, w, strict=True) if wk != 0]
         return Stencil(
