@@ -7,13 +7,19 @@ sampled data with the same stencils.
 """
 
 from . import grid
+from ._check import DerivativeCheck, check_derivative
 from ._functions import derivative, gradient, hessian, hvp, jacobian, jvp
 from ._result import Info
+from ._sparse import check_groups, color_columns
 from ._stencil import Stencil, fornberg_weights
 
 __all__ = [
+    "DerivativeCheck",
     "Info",
     "Stencil",
+    "check_derivative",
+    "check_groups",
+    "color_columns",
     "derivative",
     "fornberg_weights",
     "gradient",

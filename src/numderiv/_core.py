@@ -554,10 +554,17 @@ def differentiate(
     trange: tuple[NDArray[Any], NDArray[Any]] | None,
     want_error: bool,
     eps: float,
+    kinds: NDArray[Any] | None = None,
 ) -> Outcome:
-    """``deriv``-th derivatives along every direction of `prov`; see module doc."""
+    """``deriv``-th derivatives along every direction of `prov`; see module doc.
+
+    `kinds`, when given, fixes the stencil kind of each direction (the
+    caller has already fitted the steps into the bounds).
+    """
     ndir = h.size
-    if trange is not None:
+    if kinds is not None:
+        pass
+    elif trange is not None:
         kinds, h = choose_kinds(method, deriv, order, h, *trange)
     else:
         pref = "central" if method in ("central", "complex") else method
@@ -651,8 +658,10 @@ def _differentiate(
             # D(h) - D(h/2) ~ (1 - 2^-p) C h^p f^(m+p): the truncation error of
             # D(h), doubled for the higher-order terms the model leaves out
             trunc = np.abs(g.value - g.half) * (2.0 * 2.0**p / (2.0**p - 1.0))
-            # round-off: f is assumed correct to a few ulps of its size
-            error[:, g.idx] = trunc + 8.0 * eps * g.noise + eps * np.abs(g.value)
+            # round-off: f is assumed correct to a few dozen ulps of its size
+            # (a function that cancels internally, like a + b - c with large
+            # terms, is less accurate than that relative to its value)
+            error[:, g.idx] = trunc + 32.0 * eps * g.noise + eps * np.abs(g.value)
     if any(g.bad.any() for g in final):
         bad = ~np.isfinite(value)
         value[bad] = np.nan

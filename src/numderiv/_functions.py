@@ -6,12 +6,20 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from ._core import Directions, Elements, Outcome, Points, differentiate
 from ._evaluate import Evaluator
 from ._result import STATUS_MESSAGES, Info
 from ._steps import scheme, user_or_default_steps
+from ._structured import (
+    hessian_structure,
+    linear_operator,
+    parse_sparsity,
+    sparse_hessian_parts,
+    sparse_jacobian,
+)
 from ._validate import (
     Common,
     check_callable,
@@ -119,6 +127,8 @@ def jacobian(
     chunk_size: int | None = None,
     progress: bool = False,
     full_output: bool = False,
+    sparsity: Any = None,
+    as_linear_operator: bool = False,
 ) -> Any:
     """Jacobian of ``f: R^n -> R^m`` by finite differences.
 
@@ -138,11 +148,22 @@ def jacobian(
         Whether ``f`` takes many points at once (the fast path: all points of
         a stencil go in one call, at most `chunk_size` at a time).
     {options}
+    sparsity : array_like, SciPy sparse or (structure, groups), optional
+        Structure of the Jacobian, shape ``(m, n)`` (non-zero where ``J`` may
+        be non-zero), optionally with column groups (see
+        :func:`~numderiv.color_columns`, which is used when they are not
+        given).  Columns of a group share one evaluation per stencil point;
+        the result is a :class:`scipy.sparse.csr_array` holding exactly the
+        structure's non-zeros.  Nothing of size ``n x n`` is formed.
+    as_linear_operator : bool, optional
+        Return a :class:`scipy.sparse.linalg.LinearOperator` whose ``matvec``
+        is :func:`~numderiv.jvp`; it counts its evaluations in ``nfev``.
 
     Returns
     -------
-    J : ndarray, shape (m, n)
-        Always 2-D; a scalar ``f`` gives ``(1, n)``.
+    J : ndarray, shape (m, n), csr_array, or LinearOperator
+        Always 2-D; a scalar ``f`` gives ``(1, n)``.  A CSR array with
+        `sparsity`, an operator with `as_linear_operator`.
     info : Info
         Only with ``full_output=True``.
 
@@ -207,6 +228,28 @@ def jacobian(
         ),
     )
     Q = check_directions(directions, c.x.size)
+    if as_linear_operator:
+        _refuse_with_operator(
+            sparsity=sparsity, directions=directions, full_output=full_output
+        )
+        for name, st in (("rel_step", rel_step), ("abs_step", abs_step)):
+            if st is not None and np.ndim(st) != 0:
+                raise ValueError(
+                    f"as_linear_operator=True takes a scalar {name} (the step along v), got {st!r}"
+                )
+        return linear_operator(f, c, _jvp_core, hessian=False)
+    if sparsity is not None:
+        if Q is not None:
+            raise ValueError("sparsity and directions cannot be combined")
+        S, groups = parse_sparsity(sparsity, c.x.size)
+        with _evaluator(f, c) as ev:
+            _learn_f0(ev, c)
+            Js, out, err, h, ngroups = sparse_jacobian(ev, c, S, groups)
+        if c.full_output:
+            info = _info(ev, c, out, err, h)
+            info.extra["ngroups"] = ngroups
+            return Js, info
+        return Js
     J, info = _jacobian(f, c, Q)
     return (J, info) if c.full_output else J
 
@@ -242,7 +285,27 @@ def _jacobian(
         J = J @ Q.T
         if err is not None:
             err = err @ np.abs(Q).T
+    if err is not None:
+        err = err + input_noise(np.abs(J) @ np.abs(x), out.step, c, 1)
     return J, _info(ev, c, out, err, out.step)
+
+
+def input_noise(
+    sens: NDArray[Any], h: NDArray[Any], c: Common, deriv: int
+) -> NDArray[Any]:
+    """Round-off from the evaluation of ``f`` as seen through its inputs.
+
+    A value of ``f`` computed in floating point is typically off by about
+    ``eps * sum_k |df/dx_k| |x_k|`` (its condition), however small the value
+    itself is after internal cancellation.  Differencing divides that by
+    ``h^deriv`` and multiplies it by the stencil's ``sum |w|``.  The complex
+    step has no cancellation and no such term.  Returns an array broadcasting
+    ``sens`` (per output, shape ``(M,)`` or ``(M, 1)``) against ``h``.
+    """
+    if c.method == "complex":
+        return np.zeros((1, 1))
+    gain = scheme(c.method, _pref(c.method), deriv, c.order).noise_gain
+    return c.eps * gain * np.reshape(sens, (-1, 1)) / np.reshape(h, (1, -1)) ** deriv
 
 
 def gradient(
@@ -347,6 +410,8 @@ def hessian(
     chunk_size: int | None = None,
     progress: bool = False,
     full_output: bool = False,
+    sparsity: Any = None,
+    as_linear_operator: bool = False,
 ) -> Any:
     """Hessian by dedicated second-difference formulas (symmetric by construction).
 
@@ -362,6 +427,15 @@ def hessian(
     vectorized : bool, optional
         ``f`` takes ``(n, k)`` and returns ``(m, k)`` or ``(k,)``.
     {options}
+    sparsity : array_like or SciPy sparse, shape (n, n), optional
+        Symmetric structure of the Hessian.  Only its non-zeros are
+        differenced: ``2 (n + p) + 1`` evaluations for central order 2 with
+        ``p`` off-diagonal non-zeros above the diagonal, instead of
+        ``n^2 + n + 1``.  Returns a :class:`scipy.sparse.csr_array` (a list
+        of them for a vector `f`).
+    as_linear_operator : bool, optional
+        Return a symmetric :class:`scipy.sparse.linalg.LinearOperator` whose
+        ``matvec`` is :func:`~numderiv.hvp` (scalar `f`).
 
     Returns
     -------
@@ -382,7 +456,15 @@ def hessian(
     more, ``n^2 + n + 1`` evaluations in all (the four-point cross formula
     takes ``2n^2 + 1``); each pair is computed once, so ``H`` is exactly
     symmetric.  The complex step uses ``Im f(x + (k + i) h u)`` along the
-    same directions, ``n^2 + n`` evaluations.  The truncation error is
+    same directions, ``n^2 + n`` evaluations.
+
+    With `sparsity`, only the pairs of the structure are differenced.  One
+    evaluation of a scalar ``f`` gives one number, so no grouping of columns
+    can take fewer evaluations than there are unknown entries; the
+    symmetric colourings of the literature (star colouring, substitution)
+    compress differences of *gradients*: with an analytic gradient ``g``,
+    ``nd.jacobian(g, x, sparsity=S)`` takes one evaluation of ``g`` per
+    colour and point.  The truncation error is
     ``O(h^order)``; the default step balances it with round-off as for
     :func:`jacobian`, for a second derivative (``2^-13 = 1.2e-4`` relative for
     central order 2).  With ``full_output=True`` the same directions are
@@ -423,9 +505,21 @@ def hessian(
     Q = check_directions(directions, c.x.size)
     x = c.x
     n = x.size
+    if as_linear_operator:
+        _refuse_with_operator(
+            sparsity=sparsity, directions=directions, full_output=full_output
+        )
+        return linear_operator(f, c, _hvp_core, hessian=True)
+    S = None
+    if sparsity is not None:
+        if Q is not None:
+            raise ValueError("sparsity and directions cannot be combined")
+        S = hessian_structure(sparsity, n)
+        iu, ju = sparse_hessian_parts(S)
+    else:
+        iu, ju = np.triu_indices(n, 1)
     sch = scheme(c.method, _pref(c.method), 2, c.order)
     h = user_or_default_steps(x, sch, c.eps, c.rel_step, c.abs_step)
-    iu, ju = np.triu_indices(n, 1)
     P = iu.size
     idx = np.empty((n + P, 2), dtype=np.intp)
     val = np.empty((n + P, 2), dtype=h.dtype)
@@ -452,6 +546,18 @@ def hessian(
         )
         _vector_output(ev, "hessian")
         scalar = ev.shape == ()
+    if S is not None:
+        Hs = _assemble_sparse(out.value, h, iu, ju, S)
+        errs = (
+            None
+            if out.error is None
+            else _assemble_sparse(out.error, h, iu, ju, S, error=True)
+        )
+        Hout: Any = Hs[0] if scalar else Hs
+        eout: Any = None if errs is None else (errs[0] if scalar else errs)
+        if c.full_output:
+            return Hout, _info(ev, c, out, eout, out.step[:n])
+        return Hout
     H = _assemble(out.value, h, iu, ju)
     err = None
     if out.error is not None:
@@ -467,6 +573,45 @@ def hessian(
     if c.full_output:
         return H, _info(ev, c, out, err, out.step[:n])
     return H
+
+
+def _assemble_sparse(
+    D: NDArray[Any],
+    h: NDArray[Any],
+    iu: NDArray[Any],
+    ju: NDArray[Any],
+    S: Any,
+    *,
+    error: bool = False,
+) -> list[Any]:
+    """Sparse Hessians (one CSR array per output) on the structure ``S``."""
+    n = h.size
+    diag = D[:, :n]
+    hi, hj = h[iu], h[ju]
+    sign = 1.0 if error else -1.0
+    off = (D[:, n:] + sign * (hi**2 * diag[:, iu] + hj**2 * diag[:, ju])) / (
+        2 * hi * hj
+    )
+    dset = np.flatnonzero(S.diagonal())
+    rows = np.concatenate([dset, iu, ju])
+    cols = np.concatenate([dset, ju, iu])
+    return [
+        sp.csr_array(
+            (np.concatenate([diag[k, dset], off[k], off[k]]), (rows, cols)),
+            shape=(n, n),
+        )
+        for k in range(D.shape[0])
+    ]
+
+
+def _refuse_with_operator(**opts: Any) -> None:
+    """Options a linear operator cannot honour: a clear error naming them."""
+    for name, val in opts.items():
+        if val is not None and val is not False:
+            raise ValueError(
+                f"as_linear_operator=True cannot be combined with {name}={val!r}: the "
+                "operator computes products J @ v (or H @ v) one at a time"
+            )
 
 
 def _assemble(
@@ -617,7 +762,12 @@ def derivative(
         )
     d = out.value[0].reshape(xa.shape)[()]
     if c.full_output:
-        err = None if out.error is None else out.error[0].reshape(xa.shape)[()]
+        err = None
+        if out.error is not None:
+            # elementwise: each point's own sensitivity |f'(x) x| and step
+            sens = np.abs(out.value[0] * xf)
+            noise = input_noise(sens, np.ones(1), c, int(n))[:, 0] / out.step ** int(n)
+            err = (out.error[0] + noise).reshape(xa.shape)[()]
         return d, _info(ev, c, out, err, out.step.reshape(xa.shape)[()])
     return d
 
@@ -699,47 +849,51 @@ def jvp(
             full_output=full_output,
         ),
     )
-    xa = c.x
-    va = check_vector_v(v, xa.size)
-    vn = float(np.linalg.norm(va))
+    va = check_vector_v(v, c.x.size)
     with _evaluator(f, c) as ev:
         _learn_f0(ev, c)
-        if vn == 0:
-            f0v = c.f0 if c.f0 is not None else ev.point(xa)
-            out = Outcome(
-                np.zeros((np.size(f0v), 1)), np.zeros((np.size(f0v), 1)), np.zeros(1), 0
-            )
-        else:
-            u = (va / vn).astype(xa.dtype)
-            dirs = Directions(
-                xa.size, np.array([xa.size]), np.ones(1), extra=u[:, None]
-            )
-            sch = scheme(c.method, _pref(c.method), 1, c.order)
-            scale = _norm_scale(xa)
-            h = user_or_default_steps(
-                scale,
-                sch,
-                c.eps,
-                None if c.rel_step is None else c.rel_step.reshape(-1)[:1],
-                None if c.abs_step is None else c.abs_step.reshape(-1)[:1],
-            )
-            tr = dirs.trange(xa, c.lb, c.ub) if c.bounded else None  # type: ignore[arg-type]
-            out = differentiate(
-                Points(ev, xa, dirs, c.f0),
-                h,
-                c.method,
-                1,
-                c.order,
-                trange=tr,
-                want_error=c.full_output,
-                eps=c.eps,
-            )
+        jv, err, out = _jvp_core(ev, c, va)
         _vector_output(ev, "jvp")
-    jv = out.value[:, 0] * vn
     if c.full_output:
-        err = None if out.error is None else out.error[:, 0] * vn
         return jv, _info(ev, c, out, err, out.step)
     return jv
+
+
+def _jvp_core(
+    ev: Evaluator, c: Common, va: NDArray[Any]
+) -> tuple[NDArray[Any], NDArray[Any] | None, Outcome]:
+    """``J v`` by one difference along ``v / |v|``; shared with the linear operator."""
+    xa = c.x
+    vn = float(np.linalg.norm(va))
+    if vn == 0:
+        f0v = c.f0 if c.f0 is not None else ev.point(xa)
+        z = np.zeros((np.size(f0v), 1))
+        out = Outcome(z, z, np.zeros(1), 0)
+    else:
+        u = (va / vn).astype(xa.dtype)
+        dirs = Directions(xa.size, np.array([xa.size]), np.ones(1), extra=u[:, None])
+        sch = scheme(c.method, _pref(c.method), 1, c.order)
+        h = user_or_default_steps(
+            _norm_scale(xa),
+            sch,
+            c.eps,
+            None if c.rel_step is None else c.rel_step.reshape(-1)[:1],
+            None if c.abs_step is None else c.abs_step.reshape(-1)[:1],
+        )
+        tr = dirs.trange(xa, c.lb, c.ub) if c.bounded else None  # type: ignore[arg-type]
+        out = differentiate(
+            Points(ev, xa, dirs, c.f0),
+            h,
+            c.method,
+            1,
+            c.order,
+            trange=tr,
+            want_error=c.full_output,
+            eps=c.eps,
+        )
+    jv = out.value[:, 0] * vn
+    err = None if out.error is None else out.error[:, 0] * vn
+    return jv, err, out
 
 
 def hvp(
@@ -813,62 +967,67 @@ def hvp(
             full_output=full_output,
         ),
     )
+    va = check_vector_v(v, c.x.size)
+    with _evaluator(f, c) as ev:
+        _learn_f0(ev, c)
+        hv, err, out = _hvp_core(ev, c, va)
+    if c.full_output:
+        return hv, _info(ev, c, out, err, out.step[: c.x.size])
+    return hv
+
+
+def _hvp_core(
+    ev: Evaluator, c: Common, va: NDArray[Any]
+) -> tuple[NDArray[Any], NDArray[Any] | None, Outcome]:
+    """``H v`` from second differences; shared with the linear operator."""
     xa = c.x
     n = xa.size
-    va = check_vector_v(v, n)
     vn = float(np.linalg.norm(va))
     sch = scheme(c.method, _pref(c.method), 2, c.order)
     h = user_or_default_steps(xa, sch, c.eps, c.rel_step, c.abs_step)
     hu = user_or_default_steps(_norm_scale(xa), sch, c.eps, None, None)
-    with _evaluator(f, c) as ev:
-        _learn_f0(ev, c)
-        if vn == 0:
-            f0v = c.f0 if c.f0 is not None else ev.point(xa)
-            if np.size(f0v) != 1:
-                raise ValueError(f"hvp() needs a scalar f, got {np.size(f0v)} values")
-            hv = np.zeros(n)
-            return (
-                (hv, _info(ev, c, Outcome(hv, hv, h, 0), hv, h))
-                if c.full_output
-                else hv
-            )
-        u = (va / vn).astype(xa.dtype)
-        ar = np.arange(n)
-        idx = np.empty((2 * n + 1, 2), dtype=np.intp)
-        val = np.zeros((2 * n + 1, 2), dtype=h.dtype)
-        idx[:n, 0] = idx[:n, 1] = ar
-        val[:n, 0] = 1
-        idx[n] = n
-        val[n, 0] = 1
-        idx[n + 1 :, 0] = ar
-        idx[n + 1 :, 1] = n
-        val[n + 1 :, 0] = h
-        val[n + 1 :, 1] = hu[0]
-        dirs = Directions(n, idx, val, extra=u[:, None])
-        hdir = np.concatenate([h, hu, np.ones(n, dtype=h.dtype)])
-        tr = dirs.trange(xa, c.lb, c.ub) if c.bounded else None  # type: ignore[arg-type]
-        out = differentiate(
-            Points(ev, xa, dirs, c.f0),
-            hdir,
-            c.method,
-            2,
-            c.order,
-            trange=tr,
-            want_error=c.full_output,
-            eps=c.eps,
-        )
-        if ev.shape not in ((), (1,)):
-            raise ValueError(f"hvp() needs a scalar f, but f returned shape {ev.shape}")
+    if vn == 0:
+        f0v = c.f0 if c.f0 is not None else ev.point(xa)
+        if np.size(f0v) != 1:
+            raise ValueError(f"hvp() needs a scalar f, got {np.size(f0v)} values")
+        hv = np.zeros(n)
+        return hv, (hv if c.full_output else None), Outcome(hv[None], None, h, 0)
+    u = (va / vn).astype(xa.dtype)
+    ar = np.arange(n)
+    idx = np.empty((2 * n + 1, 2), dtype=np.intp)
+    val = np.zeros((2 * n + 1, 2), dtype=h.dtype)
+    idx[:n, 0] = idx[:n, 1] = ar
+    val[:n, 0] = 1
+    idx[n] = n
+    val[n, 0] = 1
+    idx[n + 1 :, 0] = ar
+    idx[n + 1 :, 1] = n
+    val[n + 1 :, 0] = h
+    val[n + 1 :, 1] = hu[0]
+    dirs = Directions(n, idx, val, extra=u[:, None])
+    hdir = np.concatenate([h, hu, np.ones(n, dtype=h.dtype)])
+    tr = dirs.trange(xa, c.lb, c.ub) if c.bounded else None  # type: ignore[arg-type]
+    out = differentiate(
+        Points(ev, xa, dirs, c.f0),
+        hdir,
+        c.method,
+        2,
+        c.order,
+        trange=tr,
+        want_error=c.full_output,
+        eps=c.eps,
+    )
+    if ev.shape not in ((), (1,)):
+        raise ValueError(f"hvp() needs a scalar f, but f returned shape {ev.shape}")
     D = out.value[0]
     hh = float(hu[0])
     diag, duu, pair = D[:n], D[n], D[n + 1 :]
     hv = (pair - h**2 * diag - hh**2 * duu) / (2 * h * hh) * vn
-    if c.full_output:
-        assert out.error is not None
+    err = None
+    if out.error is not None:
         E = out.error[0]
         err = (E[n + 1 :] + h**2 * E[:n] + hh**2 * E[n]) / (2 * h * hh) * vn
-        return hv, _info(ev, c, out, err, out.step[:n])
-    return hv
+    return hv, err, out
 
 
 for _fn in (jacobian, gradient, hessian, derivative, jvp, hvp):

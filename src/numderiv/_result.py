@@ -61,7 +61,14 @@ class Info:
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
-        err = np.asarray(self.error)
+        errs = self.error if isinstance(self.error, list) else [self.error]
+        parts: list[Any] = [
+            e.data if hasattr(e, "tocsr") else np.asarray(e)
+            for e in errs
+            if e is not None
+        ]
+        err = np.concatenate([np.ravel(p) for p in parts]) if parts else np.zeros(0)
+        err = err.astype(float)
         emax = (
             float(np.nanmax(err))
             if err.size and not np.all(np.isnan(err))
