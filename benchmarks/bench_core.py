@@ -15,7 +15,7 @@ f is Broyden's tridiagonal function (a few vector operations, m = n).
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import approx_derivative
+from scipy.optimize._numdiff import approx_derivative
 
 import numderiv as nd
 from numderiv import testing

@@ -67,29 +67,35 @@ class Directions:
     ) -> None:
         """Add ``t_r u_{dirs_r}`` to row (or column) ``r`` of ``X`` in place."""
         n = self.n
-        ar = np.arange(len(dirs))
-        for k in range(self.idx.shape[1]):
-            ik = self.idx[dirs, k]
-            vk = self.val[dirs, k] * t
-            if self.extra is None:
-                if cols:
-                    X[ik, ar] += vk
-                else:
-                    X[ar, ik] += vk
-                continue
-            canon = ik < n
-            if np.any(canon):
-                if cols:
-                    X[ik[canon], ar[canon]] += vk[canon]
-                else:
-                    X[ar[canon], ik[canon]] += vk[canon]
-            ext = ~canon
-            if np.any(ext):
-                disp = self.extra[:, ik[ext] - n] * vk[ext]
-                if cols:
-                    X[:, ext] += disp
-                else:
-                    X[ext] += disp.T
+        ik = self.idx[dirs]
+        vk = self.val[dirs] * t[:, None]
+        rr = np.broadcast_to(np.arange(len(dirs))[:, None], ik.shape)
+        if ik.shape[1] > 1:
+            # drop padding (zero coefficients) so that each (point, coordinate)
+            # pair appears once and a fancy-indexed += is exact
+            keep = self.val[dirs] != 0
+            ik, vk, rr = ik[keep], vk[keep], rr[keep]
+        else:
+            ik, vk, rr = ik[:, 0], vk[:, 0], rr[:, 0]
+        if self.extra is None:
+            if cols:
+                X[ik, rr] += vk
+            else:
+                X[rr, ik] += vk
+            return
+        canon = ik < n
+        if np.any(canon):
+            if cols:
+                X[ik[canon], rr[canon]] += vk[canon]
+            else:
+                X[rr[canon], ik[canon]] += vk[canon]
+        ext = ~canon
+        if np.any(ext):
+            disp = self.extra[:, ik[ext] - n] * vk[ext]
+            if cols:
+                np.add.at(X.T, rr[ext], disp.T)
+            else:
+                np.add.at(X, rr[ext], disp.T)
 
     def rows(
         self,
@@ -404,13 +410,6 @@ def _stream_group(
     center = contrib.pop(0.0, [])
     keys = list(contrib)
     ntarget = 3 if want_error else 1
-    rows = prov.ev.fold_axes(
-        prov.x, idx.tolist(), h.tolist(), keys, [contrib[z] for z in keys], ntarget
-    )
-    if center:
-        f0 = prov.center(idx)[:, 0]
-        for t, w in center:
-            rows[t] += (abs(w) * np.abs(f0) if t == 2 else w * f0)[None, :]
     plan = [contrib[z] for z in keys]
     pair = (
         len(keys) == 2
@@ -419,16 +418,30 @@ def _stream_group(
         and len(plan[1]) == 1
     )
     scale = (plan[1][0][1] if pair else 1.0) / h**m
-    for r in rows:
-        r *= scale[:, None]
+    rows = prov.ev.fold_axes(
+        prov.x,
+        idx.tolist(),
+        h.tolist(),
+        keys,
+        plan,
+        ntarget,
+        pair_scale=scale.tolist() if pair else None,
+    )
+    if center:
+        f0 = prov.center(idx)[:, 0]
+        for t, w in center:
+            rows[t] += (abs(w) * np.abs(f0) if t == 2 else w * f0)[None, :]
+    if not pair:
+        for r in rows:
+            r *= scale[:, None]
     value = rows[0].T
     half = rows[1].T if want_error else None
     noise = rows[2].T if want_error else None
     L = idx.size
     pos_ok = np.ones(L, dtype=bool)
     neg_ok = np.ones(L, dtype=bool)
-    # a column sum is finite exactly when... almost: an overflowing sum of
-    # finite values is rechecked entry by entry
+    # a column sum is non-finite when an entry is (or, rarely, overflows:
+    # then the entries are checked one by one)
     bad = ~np.isfinite(value.sum(axis=0))
     if bad.any():
         bad = ~np.isfinite(value).all(axis=0)
@@ -521,7 +534,10 @@ def _block_group(
                 term = w * get(z)
                 acc = acc + np.abs(term.real if sch.is_complex else term)
             noise[:, s:e] = acc * inv
-        bad = ~np.isfinite(blk).all(axis=0)
+        # a column sum is non-finite when an entry is (or, rarely, overflows)
+        bad = ~np.isfinite(blk.sum(axis=0))
+        if bad.any():
+            bad = ~np.isfinite(blk).all(axis=0)
         badcols[s:e] = bad
         if bad.any():
             for z in keys:
@@ -561,14 +577,13 @@ def differentiate(
     `kinds`, when given, fixes the stencil kind of each direction (the
     caller has already fitted the steps into the bounds).
     """
-    ndir = h.size
     if kinds is not None:
         pass
     elif trange is not None:
         kinds, h = choose_kinds(method, deriv, order, h, *trange)
     else:
         pref = "central" if method in ("central", "complex") else method
-        kinds = np.full(ndir, pref, dtype=object)
+        kinds = np.array([pref], dtype=object)  # one kind for every direction
     with np.errstate(all="ignore"):
         return _differentiate(
             prov, h, kinds, method, deriv, order, trange, want_error, eps
@@ -593,7 +608,7 @@ def _differentiate(
             prov, scheme(method, kind, deriv, order), idx, h[idx], want_error
         )
 
-    if len(set(kinds.tolist())) == 1:
+    if kinds.size == 1 or len(set(kinds.tolist())) == 1:
         groups = [run(kinds[0], np.arange(ndir))]
     else:
         groups = [

@@ -225,6 +225,7 @@ class Evaluator:
         keys: list[float],
         plan: list[list[tuple[int, float]]],
         ntarget: int,
+        pair_scale: list[float] | None = None,
     ) -> list[NDArray[Any]]:
         """Serial ``f`` along coordinate axes, each value folded in as it comes.
 
@@ -298,7 +299,9 @@ class Evaluator:
                     count += 1
                     if y1.shape != shape or (y1.dtype is not dt and y1.dtype != dt):
                         self._check_row(y1, xr, rdt)
-                    if y1 is y0 or np.may_share_memory(y1, y0):
+                    b0 = y0 if y0.base is None else y0.base
+                    b1 = y1 if y1.base is None else y1.base
+                    if b1 is b0:
                         # f reused its output buffer: y0 is lost; evaluate it
                         # again, and copy values from now on
                         safe = True
@@ -307,10 +310,14 @@ class Evaluator:
                         xr[j] = xj + z0 * hj
                         y0 = asarray(fun(xr)).copy()
                         count += 1
+                    row = val[r]
                     if flat:
-                        np.subtract(y1, y0, out=val[r])
+                        np.subtract(y1, y0, out=row)
                     else:
-                        np.subtract(y1.reshape(-1), y0.reshape(-1), out=val[r])
+                        np.subtract(y1.reshape(-1), y0.reshape(-1), out=row)
+                    if pair_scale is not None:
+                        # scale while the row is still in cache
+                        row *= pair_scale[r]
                 return out
             for r in range(L):
                 j, hj = cols[r], steps[r]

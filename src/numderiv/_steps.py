@@ -39,6 +39,7 @@ class Scheme:
     error_constant: float
     kind: str  # "central" / "forward" / "backward": the real part's shape
     method: str
+    requested: int = 0  # the order asked for (``order`` may be higher)
 
     @property
     def is_complex(self) -> bool:
@@ -103,6 +104,7 @@ def scheme(method: str, kind: str, deriv: int, order: int) -> Scheme:
             error_constant=float(st.error_constant),
             kind=kind,
             method=method,
+            requested=order,
         )
     if method != "complex":
         raise ValueError(f"unknown method {method!r}")
@@ -122,10 +124,18 @@ def scheme(method: str, kind: str, deriv: int, order: int) -> Scheme:
         if abs(mom) > 1e-9:
             break
         q += 1
-    return Scheme(z, w, deriv, q - deriv, mom, kind, method)
+    return Scheme(z, w, deriv, q - deriv, mom, kind, method, order)
 
 
 def default_rel_step(sch: Scheme, eps: float) -> float:
+    """See :func:`_default_rel_step` (cached per scheme and eps)."""
+    return _default_rel_step(sch.method, sch.kind, sch.deriv, sch.requested, eps)
+
+
+@functools.lru_cache(maxsize=256)
+def _default_rel_step(
+    method: str, kind: str, deriv: int, order: int, eps: float
+) -> float:
     """Relative step minimising truncation plus round-off error.
 
     The error of a scheme is about ``|C| K h^p + eps G / h^m`` in units of
@@ -144,6 +154,7 @@ def default_rel_step(sch: Scheme, eps: float) -> float:
     truncation error ``h^2 |f'''| / 6`` is negligible for ``h = sqrt(eps)``.
     Higher complex derivatives balance the real stencil beside it.
     """
+    sch = scheme(method, kind, deriv, order)
     m, p, gain = sch.deriv, sch.order, sch.noise_gain
     if sch.is_complex:
         if m == 1:
