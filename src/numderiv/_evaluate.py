@@ -25,7 +25,8 @@ __all__ = ["Evaluator"]
 
 def _note(exc: BaseException, where: str) -> None:
     """Attach the failing point to an exception raised by ``f``."""
-    if hasattr(exc, "add_note"):
+    notes = getattr(exc, "__notes__", [])
+    if hasattr(exc, "add_note") and not any(n.startswith("numderiv:") for n in notes):
         exc.add_note(f"numderiv: f raised this while evaluated at {where}")
 
 
@@ -120,9 +121,10 @@ class Evaluator:
 
     def _learn(self, y: NDArray[Any], where: str | Callable[[], str]) -> None:
         if not isinstance(where, str) and (
-            self.shape is None or y.shape != self.shape or y.dtype.kind not in "biufc"
+            (self.shape is not None and y.shape != self.shape)
+            or y.dtype.kind not in "biufc"
         ):
-            where = where()
+            where = where()  # formatted only for an error message
         if y.dtype.kind not in "biufc":
             raise TypeError(f"f must return numbers, got dtype {y.dtype} at {where}")
         if self.shape is None:
@@ -271,53 +273,11 @@ class Evaluator:
         )
         count = 0
         xr = x
-        flat = len(shape) == 1
-        safe = False  # set when f turns out to return one buffer every time
         try:
             if pair:
-                # the central first difference: out[r] = y(z1) - y(z0), one
-                # operation per direction (scaled afterwards)
-                val = out[0]
-                z0, z1 = keys
-                for r in range(L):
-                    j, hj = cols[r], steps[r]
-                    xj = xs[j]
-                    if pending is not None:
-                        y0, pending = pending.reshape(shape), None
-                    else:
-                        xr = x.copy()
-                        xr[j] = xj + z0 * hj
-                        y0 = asarray(fun(xr))
-                        count += 1
-                        if y0.shape != shape or (y0.dtype is not dt and y0.dtype != dt):
-                            self._check_row(y0, xr, rdt)
-                    if safe:
-                        y0 = y0.copy()
-                    xr = x.copy()
-                    xr[j] = xj + z1 * hj
-                    y1 = asarray(fun(xr))
-                    count += 1
-                    if y1.shape != shape or (y1.dtype is not dt and y1.dtype != dt):
-                        self._check_row(y1, xr, rdt)
-                    b0 = y0 if y0.base is None else y0.base
-                    b1 = y1 if y1.base is None else y1.base
-                    if b1 is b0:
-                        # f reused its output buffer: y0 is lost; evaluate it
-                        # again, and copy values from now on
-                        safe = True
-                        y1 = y1.copy()
-                        xr = x.copy()
-                        xr[j] = xj + z0 * hj
-                        y0 = asarray(fun(xr)).copy()
-                        count += 1
-                    row = val[r]
-                    if flat:
-                        np.subtract(y1, y0, out=row)
-                    else:
-                        np.subtract(y1.reshape(-1), y0.reshape(-1), out=row)
-                    if pair_scale is not None:
-                        # scale while the row is still in cache
-                        row *= pair_scale[r]
+                count = self._fold_pair(
+                    x, cols, steps, keys, out[0], pair_scale, pending, shape, dt, rdt
+                )
                 return out
             for r in range(L):
                 j, hj = cols[r], steps[r]
@@ -356,6 +316,79 @@ class Evaluator:
             self.ncalls += count
             self._tick(count)
         return out
+
+    def _fold_pair(
+        self,
+        x: NDArray[Any],
+        cols: list[int],
+        steps: list[float],
+        keys: list[float],
+        val: NDArray[Any],
+        scale: list[float] | None,
+        pending: NDArray[Any] | None,
+        shape: tuple[int, ...],
+        dt: Any,
+        rdt: Any,
+    ) -> int:
+        """The central first difference: ``val[r] = (y(z1) - y(z0)) * scale[r]``.
+
+        One subtraction and one scaling per direction, while the row is in
+        cache; returns the number of evaluations (the caller adds them to the
+        counts; when f raises, no result and no count is returned).
+        """
+        fun = self._bound()
+        asarray = np.asarray
+        z0, z1 = keys
+        xs = x.tolist()
+        lo = [xs[j] + z0 * hj for j, hj in zip(cols, steps, strict=True)]
+        hi = [xs[j] + z1 * hj for j, hj in zip(cols, steps, strict=True)]
+        sc = scale if scale is not None else [1.0] * len(cols)
+        flat = len(shape) == 1
+        safe = False  # set once f is seen to return one buffer every time
+        xr = x
+        extra = 0  # evaluations again after f reused its output buffer
+        try:
+            for r, j in enumerate(cols):
+                if r == 0 and pending is not None:
+                    y0 = pending.reshape(shape)
+                else:
+                    xr = x.copy()
+                    xr[j] = lo[r]
+                    y0 = asarray(fun(xr))
+                    if y0.shape != shape or y0.dtype is not dt:
+                        self._check_row(y0, xr, rdt)
+                    if safe:
+                        y0 = y0.copy()
+                xr = x.copy()
+                xr[j] = hi[r]
+                y1 = asarray(fun(xr))
+                if y1.shape != shape or y1.dtype is not dt:
+                    self._check_row(y1, xr, rdt)
+                b1 = y1.base
+                if (
+                    y1 is y0
+                    or (b1 is not None and (b1 is y0 or b1 is y0.base))
+                    or (y0.base is y1)
+                ):
+                    # f reused its output buffer: y0 is lost; evaluate it
+                    # again, and copy values from now on
+                    safe = True
+                    extra += 1
+                    y1 = y1.copy()
+                    xr = x.copy()
+                    xr[j] = lo[r]
+                    y0 = asarray(fun(xr)).copy()
+                row = val[r]
+                if flat:
+                    np.subtract(y1, y0, row)
+                else:
+                    np.subtract(y1.reshape(-1), y0.reshape(-1), row)
+                np.multiply(row, sc[r], row)
+        except Exception as exc:
+            if not isinstance(exc, ValueError) or "same shape" not in str(exc):
+                _note(exc, _fmt_point(xr))
+            raise
+        return 2 * len(cols) - (pending is not None) + extra
 
     def _bound(self) -> Callable[[Any], Any]:
         """``f`` with its extra arguments bound: ``g(x) = f(x, *args, **kwargs)``."""
