@@ -6,7 +6,7 @@ engine of stencils, steps and evaluation; :mod:`numderiv.grid` differentiates
 sampled data with the same stencils.
 """
 
-from . import grid
+from . import compat, grid
 from ._check import DerivativeCheck, check_derivative
 from ._functions import derivative, gradient, hessian, hvp, jacobian, jvp
 from ._result import Info
@@ -20,6 +20,7 @@ __all__ = [
     "check_derivative",
     "check_groups",
     "color_columns",
+    "compat",
     "derivative",
     "fornberg_weights",
     "gradient",
