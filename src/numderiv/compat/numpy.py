@@ -19,8 +19,15 @@ __all__ = ["gradient"]
 
 
 def _plain(value: Any) -> bool:
-    """Data numderiv.grid takes as NumPy would: no ndarray subclass, no masks."""
-    return not (isinstance(value, np.ndarray) and type(value) is not np.ndarray)
+    """Data numderiv.grid takes as NumPy would.
+
+    Not an ndarray subclass (masked arrays, matrices: NumPy keeps the
+    subclass) and not datetime, timedelta or object data (NumPy keeps those
+    dtypes; timedelta is an integer type to NumPy, so it must be caught here).
+    """
+    if isinstance(value, np.ndarray):
+        return type(value) is np.ndarray and value.dtype.kind not in "mMO"
+    return not isinstance(value, (np.datetime64, np.timedelta64))
 
 
 def gradient(f: ArrayLike, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
