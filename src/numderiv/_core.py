@@ -673,10 +673,10 @@ def _differentiate(
             # D(h) - D(h/2) ~ (1 - 2^-p) C h^p f^(m+p): the truncation error of
             # D(h), doubled for the higher-order terms the model leaves out
             trunc = np.abs(g.value - g.half) * (2.0 * 2.0**p / (2.0**p - 1.0))
-            # round-off: f is assumed correct to a few dozen ulps of its size
-            # (a function that cancels internally, like a + b - c with large
-            # terms, is less accurate than that relative to its value)
-            error[:, g.idx] = trunc + 32.0 * eps * g.noise + eps * np.abs(g.value)
+            # round-off: f is assumed correct to a few ulps of its size (the
+            # callers add what cancellation inside f costs, seen through the
+            # inputs: eps * sum_k |df/dx_k| |x_k|)
+            error[:, g.idx] = trunc + 8.0 * eps * g.noise + eps * np.abs(g.value)
     if any(g.bad.any() for g in final):
         bad = ~np.isfinite(value)
         value[bad] = np.nan
