@@ -80,7 +80,7 @@ def check_derivative(
     jac: Any,
     x: ArrayLike,
     *,
-    rtol: float = 1e-6,
+    rtol: float = 1e-8,
     method: str = "complex_if_possible",
     **opts: Any,
 ) -> DerivativeCheck:
@@ -96,7 +96,9 @@ def check_derivative(
     x : array_like, shape (n,)
         The point.
     rtol : float, optional
-        Relative tolerance added to the numerical error estimate.
+        Relative tolerance added to the numerical error estimate (default
+        1e-8: the complex step is accurate to rounding, so larger
+        differences are errors of the analytic derivative).
     method : str, optional
         As for :func:`~numderiv.jacobian`; the default tries the complex
         step (accurate to rounding) and falls back to central differences
