@@ -206,17 +206,18 @@ class DerivativeOperator(LinearOperator):
             self._ev.close()
         return value
 
+
+class SymmetricDerivativeOperator(DerivativeOperator):
+    """A Hessian as a symmetric operator: ``rmatvec`` and the adjoint are itself.
+
+    (A Jacobian operator keeps SciPy's default: ``J^T v`` would need ``J``.)
+    """
+
     def _rmatvec(self, v: Any) -> Any:
-        if not self._symmetric:
-            raise NotImplementedError(
-                "a finite-difference Jacobian operator has no rmatvec (J^T v needs J)"
-            )
         return self._matvec(v)
 
     def _adjoint(self) -> LinearOperator:
-        if self._symmetric:
-            return self
-        return super()._adjoint()
+        return self
 
 
 def linear_operator(
@@ -253,4 +254,5 @@ def linear_operator(
     c = dataclasses.replace(c, f0=f0)
     shape = (n, n) if hessian else (m, n)
     dtype = np.result_type(f0.dtype, c.x.dtype)
-    return DerivativeOperator(ev, c, core, shape, dtype, symmetric=hessian)
+    cls = SymmetricDerivativeOperator if hessian else DerivativeOperator
+    return cls(ev, c, core, shape, dtype, symmetric=hessian)
