@@ -30,7 +30,7 @@ from ._steps import Scheme, choose_kinds, scheme
 # Points built per block: bounds memory to about 32 MiB of float64.
 _BLOCK_ELEMENTS = 1 << 22
 # Points per block when f is called point by point: stays in the L2 cache.
-_CACHE_ELEMENTS = 1 << 20
+_CACHE_ELEMENTS = 1 << 18
 
 
 class Directions:
@@ -154,7 +154,6 @@ class Points:
     ) -> None:
         self.ev, self.x, self.dirs = ev, x, dirs
         self._f0 = None if f0 is None else np.asarray(f0).reshape(-1, 1)
-        self._xbuf: NDArray[Any] | None = None
         self._ybuf: NDArray[Any] | None = None
 
     @property
@@ -210,11 +209,9 @@ class Points:
                     axis=1,
                 )
         elif step >= N:
-            # the block buffer is reused: f sees each row once, and the values
-            # are copied out before the next block is built
-            X = self.dirs.rows(self.x, dirs, t, out=self._xbuf)
-            self._xbuf = X
-            Y = ev.rows(X, out=self._ybuf)
+            # the points are new arrays every block (f may keep a reference
+            # to its input); the table of values is ours and is reused
+            Y = ev.rows(self.dirs.rows(self.x, dirs, t), out=self._ybuf)
             self._ybuf = Y.T
         else:
             parts = [
