@@ -96,6 +96,19 @@ class Evaluator:
         self._bar: Any = None
         self._progress = progress
 
+    @classmethod
+    def for_options(cls, fun: Callable[..., Any], opts: Any) -> Evaluator:
+        """An evaluator for the checked options of an entry point."""
+        return cls(
+            fun,
+            opts.args,
+            opts.kwargs,
+            vectorized=opts.vectorized,
+            workers=opts.workers,
+            chunk_size=opts.chunk_size,
+            progress=opts.progress,
+        )
+
     # -- bookkeeping ---------------------------------------------------------
     def close(self) -> None:
         """Shut down a process pool this evaluator started, and the bar."""

@@ -32,15 +32,7 @@ __all__ = ["derivative", "gradient", "hessian", "hvp", "jacobian", "jvp"]
 
 
 def _evaluator(f: Callable[..., Any], c: Common) -> Evaluator:
-    return Evaluator(
-        f,
-        c.args,
-        c.kwargs,
-        vectorized=c.vectorized,
-        workers=c.workers,
-        chunk_size=c.chunk_size,
-        progress=c.progress,
-    )
+    return Evaluator.for_options(f, c)
 
 
 def _pref(method: str) -> str:
@@ -73,8 +65,30 @@ def _vector_output(ev: Evaluator, name: str) -> None:
         )
 
 
-def _common(x: Any, deriv: int, kw: dict[str, Any], *, vector: bool = True) -> Common:
-    return check_common(x, deriv=deriv, vector=vector, **kw)
+_OPTIONS = (
+    "method",
+    "order",
+    "rel_step",
+    "abs_step",
+    "bounds",
+    "f0",
+    "args",
+    "kwargs",
+    "vectorized",
+    "workers",
+    "chunk_size",
+    "progress",
+    "full_output",
+)
+
+
+def _common(
+    x: Any, deriv: int, given: dict[str, Any], *, vector: bool = True
+) -> Common:
+    """Check the options shared by every entry point (taken from its locals)."""
+    return check_common(
+        x, deriv=deriv, vector=vector, **{k: given[k] for k in _OPTIONS}
+    )
 
 
 _DOC_OPTIONS = """
@@ -208,25 +222,7 @@ def jacobian(
     (6, True)
     """
     check_callable(f)
-    c = _common(
-        x,
-        1,
-        dict(
-            method=method,
-            order=order,
-            rel_step=rel_step,
-            abs_step=abs_step,
-            bounds=bounds,
-            f0=f0,
-            args=args,
-            kwargs=kwargs,
-            vectorized=vectorized,
-            workers=workers,
-            chunk_size=chunk_size,
-            progress=progress,
-            full_output=full_output,
-        ),
-    )
+    c = _common(x, 1, locals())
     Q = check_directions(directions, c.x.size)
     if as_linear_operator:
         _refuse_with_operator(
@@ -361,25 +357,7 @@ def gradient(
     True
     """
     check_callable(f)
-    c = _common(
-        x,
-        1,
-        dict(
-            method=method,
-            order=order,
-            rel_step=rel_step,
-            abs_step=abs_step,
-            bounds=bounds,
-            f0=f0,
-            args=args,
-            kwargs=kwargs,
-            vectorized=vectorized,
-            workers=workers,
-            chunk_size=chunk_size,
-            progress=progress,
-            full_output=full_output,
-        ),
-    )
+    c = _common(x, 1, locals())
     Q = check_directions(directions, c.x.size)
     J, info = _jacobian(f, c, Q)
     if J.shape[0] != 1:
@@ -483,25 +461,7 @@ def hessian(
     >>> H = nd.hessian(rosen, x, f0=rosen(x))  # n^2 + n points: 12 here
     """
     check_callable(f)
-    c = _common(
-        x,
-        2,
-        dict(
-            method=method,
-            order=order,
-            rel_step=rel_step,
-            abs_step=abs_step,
-            bounds=bounds,
-            f0=f0,
-            args=args,
-            kwargs=kwargs,
-            vectorized=vectorized,
-            workers=workers,
-            chunk_size=chunk_size,
-            progress=progress,
-            full_output=full_output,
-        ),
-    )
+    c = _common(x, 2, locals())
     Q = check_directions(directions, c.x.size)
     x = c.x
     n = x.size
@@ -713,26 +673,7 @@ def derivative(
     check_callable(f)
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise ValueError(f"n must be a positive integer (derivative order), got {n!r}")
-    c = _common(
-        x,
-        int(n),
-        dict(
-            method=method,
-            order=order,
-            rel_step=rel_step,
-            abs_step=abs_step,
-            bounds=bounds,
-            f0=f0,
-            args=args,
-            kwargs=kwargs,
-            vectorized=vectorized,
-            workers=workers,
-            chunk_size=chunk_size,
-            progress=progress,
-            full_output=full_output,
-        ),
-        vector=False,
-    )
+    c = _common(x, int(n), locals(), vector=False)
     xa = c.x
     if c.f0 is not None and c.f0.shape != xa.shape:
         raise ValueError(f"f0 must have the shape of x {xa.shape}, got {c.f0.shape}")
@@ -830,25 +771,7 @@ def jvp(
     for name, s in (("rel_step", rel_step), ("abs_step", abs_step)):
         if s is not None and np.ndim(s) != 0:
             raise ValueError(f"{name} must be a scalar for jvp(), got {s!r}")
-    c = _common(
-        x,
-        1,
-        dict(
-            method=method,
-            order=order,
-            rel_step=rel_step,
-            abs_step=abs_step,
-            bounds=bounds,
-            f0=f0,
-            args=args,
-            kwargs=kwargs,
-            vectorized=vectorized,
-            workers=workers,
-            chunk_size=chunk_size,
-            progress=progress,
-            full_output=full_output,
-        ),
-    )
+    c = _common(x, 1, locals())
     va = check_vector_v(v, c.x.size)
     with _evaluator(f, c) as ev:
         _learn_f0(ev, c)
@@ -948,25 +871,7 @@ def hvp(
     True
     """
     check_callable(f)
-    c = _common(
-        x,
-        2,
-        dict(
-            method=method,
-            order=order,
-            rel_step=rel_step,
-            abs_step=abs_step,
-            bounds=bounds,
-            f0=f0,
-            args=args,
-            kwargs=kwargs,
-            vectorized=vectorized,
-            workers=workers,
-            chunk_size=chunk_size,
-            progress=progress,
-            full_output=full_output,
-        ),
-    )
+    c = _common(x, 2, locals())
     va = check_vector_v(v, c.x.size)
     with _evaluator(f, c) as ev:
         _learn_f0(ev, c)

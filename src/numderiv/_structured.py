@@ -228,15 +228,7 @@ def linear_operator(
     hessian: bool,
 ) -> DerivativeOperator:
     """Build the operator: evaluate ``f(x)`` once (shape, and reused as ``f0``)."""
-    ev = Evaluator(
-        f,
-        c.args,
-        c.kwargs,
-        vectorized=c.vectorized,
-        workers=c.workers,
-        chunk_size=c.chunk_size,
-        progress=c.progress,
-    )
+    ev = Evaluator.for_options(f, c)
     if c.f0 is None:
         f0 = ev.point(c.x)
     else:
