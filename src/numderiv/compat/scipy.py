@@ -329,7 +329,8 @@ def _sparse(
             idx[k * G + g, : cols.size] = cols
             val[k * G + g, : cols.size] = mv[cols]
     prov = Points(ev, x0, Directions(n, idx, val), f0)
-    t = np.ones((1, ndir), dtype=complex if method == "cs" else float)
+    # every point is x0 + 1 * move (x0 + 1j * h for the complex step)
+    t = np.full((1, ndir), 1j if method == "cs" else 1.0)
     if method == "3-point":
         span = _span3(x0, h, one_sided)
         c = scheme("central", "central", 1, 2)
