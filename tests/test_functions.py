@@ -763,3 +763,19 @@ def test_points_given_to_f_are_never_overwritten():
     assert len(seen) == 100**2 + 100 + 1
     # every point of the central Hessian stencil is distinct
     assert np.unique(pts, axis=0).shape[0] == len(seen)
+
+
+def _scalar_kink(t):
+    return t**2 if t >= 1 else t
+
+
+def test_derivative_scalar_f_with_workers():
+    x = np.array([0.5, 1.5, 2.0])
+    serial = nd.derivative(_scalar_kink, x, vectorized=False)
+    with ThreadPoolExecutor(2) as ex:
+        par = nd.derivative(_scalar_kink, x, vectorized=False, workers=ex)
+    assert np.array_equal(serial, par)
+    assert np.allclose(serial, [1.0, 3.0, 4.0])
+    assert np.array_equal(
+        nd.derivative(_scalar_kink, x, vectorized=False, workers=2), serial
+    )

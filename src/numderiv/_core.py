@@ -261,27 +261,8 @@ class Elements:
 
     def _scalar_calls(self, xs: NDArray[Any]) -> NDArray[Any]:
         """One call per point, on NumPy scalars (``vectorized=False``)."""
-        ev = self.ev
-        ys = []
-        for i in range(xs.size):
-            xi = xs[i]
-            try:
-                y = np.asarray(ev.fun(xi, *ev.args, **ev.kwargs))
-            except Exception as exc:
-                if hasattr(exc, "add_note"):
-                    exc.add_note(f"numderiv: f raised this at x = {xi!r}")
-                raise
-            ev.nfev += 1
-            ev.ncalls += 1
-            if y.shape != ():
-                raise ValueError(
-                    f"f returned shape {y.shape} at x = {xi!r}; with vectorized=False "
-                    "derivative() needs a scalar f returning a scalar"
-                )
-            ys.append(y)
-        ev._tick(xs.size)
-        out = np.array(ys).reshape(1, -1)
-        ev._learn(out[0, :1], "x")
+        out = self.ev.scalars(xs).reshape(1, -1)
+        self.ev._learn(out[0, :1], "x")
         return out
 
     layout = "cols"

@@ -56,6 +56,18 @@ class _RowTask:
         return np.stack([np.asarray(self.fun(r, *self.args, **self.kwargs)) for r in X])
 
 
+class _ScalarTask:
+    """Picklable task for workers: ``f`` on each scalar of a block."""
+
+    def __init__(
+        self, fun: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        self.fun, self.args, self.kwargs = fun, args, kwargs
+
+    def __call__(self, xs: NDArray[Any]) -> list[Any]:
+        return [self.fun(xs[i], *self.args, **self.kwargs) for i in range(xs.size)]
+
+
 class Evaluator:
     """Calls ``f`` and counts; see the module docstring.
 
@@ -422,6 +434,48 @@ class Evaluator:
                 f"f returned {y.dtype} values at {_fmt_point(xr)} after {self.dtype} "
                 "values elsewhere; f must return one kind of number"
             )
+
+    def scalars(self, xs: NDArray[Any]) -> NDArray[Any]:
+        """``f`` at each scalar of ``xs`` (one call each; workers if given)."""
+        if self.workers is not None and xs.size:
+            mapper, nw = self._mapper()
+            size = self.chunk_size or max(1, -(-xs.size // (4 * nw)))
+            blocks = [xs[s : s + size] for s in range(0, xs.size, size)]
+            try:
+                values = [
+                    y
+                    for part in mapper(
+                        _ScalarTask(self.fun, self.args, self.kwargs), blocks
+                    )
+                    for y in part
+                ]
+            except Exception as exc:
+                _note(exc, f"one of {xs.size} points sent to the workers")
+                raise
+            points = [xs[i] for i in range(xs.size)]
+        else:
+            values, points = [], []
+            for i in range(xs.size):
+                xi = xs[i]
+                try:
+                    values.append(self.fun(xi, *self.args, **self.kwargs))
+                except Exception as exc:
+                    _note(exc, f"x = {xi!r}")
+                    raise
+                points.append(xi)
+        ys = []
+        for xi, v in zip(points, values, strict=True):
+            y = np.asarray(v)
+            if y.shape != ():
+                raise ValueError(
+                    f"f returned shape {y.shape} at x = {xi!r}; with vectorized=False "
+                    "derivative() needs a scalar f returning a scalar"
+                )
+            ys.append(y)
+        self.nfev += xs.size
+        self.ncalls += xs.size
+        self._tick(xs.size)
+        return np.array(ys)
 
     def _batch(self, Xt: NDArray[Any]) -> NDArray[Any]:
         """One vectorized call on the columns of ``Xt`` (n, k); returns (M, k)."""
