@@ -358,3 +358,10 @@ def test_non_numeric_refused() -> None:
 
 def test_public_namespace() -> None:
     assert nd.grid.gradient is gradient
+
+
+def test_timedelta_and_datetime_refused():
+    with pytest.raises(TypeError, match="timedelta"):
+        nd.grid.gradient(np.array([1, 4, 9], dtype="m8[s]"))
+    with pytest.raises(TypeError, match="datetime"):
+        nd.grid.gradient(np.array(["2020-01-01", "2020-01-02"], dtype="M8[D]"))

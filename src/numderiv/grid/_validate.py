@@ -99,6 +99,13 @@ def data_array(y: Any, name: str = "y") -> tuple[NDArray[Any], np.dtype[Any]]:
             f"{name} has boolean dtype; differences of booleans are not defined "
             "(convert to a numeric dtype first)"
         )
+    if dt.kind in "mM":
+        # NumPy counts timedelta64 as an integer type; its differences keep
+        # their unit, which a float result would silently drop
+        raise TypeError(
+            f"{name} has dtype {dt}; datetime and timedelta data are not "
+            "differentiated here (numpy.gradient keeps their units)"
+        )
     if np.issubdtype(dt, np.inexact):
         return arr, dt
     if np.issubdtype(dt, np.integer):
