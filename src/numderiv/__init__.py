@@ -6,7 +6,7 @@ engine of stencils, steps and evaluation; :mod:`numderiv.grid` differentiates
 sampled data with the same stencils.
 """
 
-from . import compat, grid
+from . import compat, grid, testing
 from ._check import DerivativeCheck, check_derivative
 from ._functions import derivative, gradient, hessian, hvp, jacobian, jvp
 from ._result import Info
@@ -29,5 +29,6 @@ __all__ = [
     "hvp",
     "jacobian",
     "jvp",
+    "testing",
 ]
 __version__ = "0.1.0"
