@@ -40,3 +40,22 @@ def best_time(func: Callable[[], Any], *, repeat: int = 5, number: int = 1) -> f
             func()
         best = min(best, (time.perf_counter() - t0) / number)
     return best
+
+
+def paired_times(
+    ours: Callable[[], Any],
+    peer: Callable[[], Any],
+    *,
+    rounds: int = 15,
+    number: int = 1,
+) -> tuple[float, float]:
+    """Best times of two callables measured in alternation (seconds per call).
+
+    Alternating the two in each round exposes them to the same machine
+    noise; the minimum over the rounds is the least disturbed run of each.
+    """
+    best_a = best_b = float("inf")
+    for _ in range(rounds):
+        best_b = min(best_b, best_time(peer, repeat=1, number=number))
+        best_a = min(best_a, best_time(ours, repeat=1, number=number))
+    return best_a, best_b

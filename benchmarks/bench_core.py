@@ -21,9 +21,9 @@ import numderiv as nd
 from numderiv import testing
 
 try:
-    from ._common import Row, best_time
+    from ._common import Row, best_time, paired_times
 except ImportError:  # run as a script
-    from _common import Row, best_time  # type: ignore[no-redef]
+    from _common import Row, best_time, paired_times  # type: ignore[no-redef]
 
 
 def _points(x: np.ndarray, h: np.ndarray) -> list[np.ndarray]:
@@ -50,9 +50,8 @@ def run() -> list[Row]:
         for p in pts:
             f(p)
 
-    t_bare = best_time(bare, repeat=7)
-    t_ours = best_time(lambda: nd.jacobian(f, x), repeat=7)
-    t_scipy = best_time(lambda: approx_derivative(f, x), repeat=5)
+    t_ours, t_bare = paired_times(lambda: nd.jacobian(f, x), bare, rounds=21)
+    t_scipy = best_time(lambda: approx_derivative(f, x), repeat=7)
     ok = np.allclose(
         nd.jacobian(f, x), testing.broyden_tridiagonal_jacobian(x), atol=1e-8
     )
@@ -73,8 +72,9 @@ def run() -> list[Row]:
     ar = np.arange(n)
     X[ar, 2 * ar] -= h
     X[ar, 2 * ar + 1] += h
-    t_batch = best_time(lambda: fv(X), repeat=7)
-    t_vec = best_time(lambda: nd.jacobian(fv, x, vectorized=True), repeat=7)
+    t_vec, t_batch = paired_times(
+        lambda: nd.jacobian(fv, x, vectorized=True), lambda: fv(X), rounds=21
+    )
     rows.append(
         Row(
             "dense Jacobian n=m=1000, vectorized: numderiv / one batched f call",
@@ -87,8 +87,12 @@ def run() -> list[Row]:
     )
     n = 100
     x = np.linspace(-1.0, 1.0, n)
-    t_vec = best_time(lambda: nd.jacobian(fv, x, vectorized=True), repeat=20, number=5)
-    t_scipy = best_time(lambda: approx_derivative(f, x), repeat=20, number=5)
+    t_vec, t_scipy = paired_times(
+        lambda: nd.jacobian(fv, x, vectorized=True),
+        lambda: approx_derivative(f, x),
+        rounds=21,
+        number=5,
+    )
     rows.append(
         Row(
             "dense Jacobian n=m=100, vectorized: numderiv / SciPy",

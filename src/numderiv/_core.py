@@ -56,7 +56,11 @@ class Directions:
 
     @classmethod
     def axes(cls, n: int) -> Directions:
-        return cls(n, np.arange(n), np.ones(n))
+        d = cls(n, np.arange(n), np.ones(n))
+        d.unit_axes = True
+        return d
+
+    unit_axes = False  # the directions are e_0, ..., e_{n-1}, in order
 
     @property
     def count(self) -> int:
@@ -167,6 +171,16 @@ class Points:
             and d.idx.shape[1] == 1
             and bool(np.all(d.val == 1))
         )
+
+    def one_batch(self, sch: Scheme, idx: NDArray[Any]) -> bool:
+        """All axes at once, in one vectorized call (see :func:`_batch_group`)."""
+        ev, n = self.ev, self.dirs.n
+        if not (self.dirs.unit_axes and ev.vectorized and ev.workers is None):
+            return False
+        K = int(np.count_nonzero(sch.offsets != 0))
+        if idx.size != n or K * n * n > _BLOCK_ELEMENTS:
+            return False
+        return not (ev.chunk_size and ev.chunk_size < K * n)
 
     @property
     def layout(self) -> str:
@@ -436,10 +450,55 @@ def _run_group(
     h: NDArray[Any],
     want_error: bool,
 ) -> _Group:
-    """Evaluate one scheme along directions ``idx`` (streamed or in blocks)."""
-    if isinstance(prov, Points) and prov.streamable and not sch.is_complex:
-        return _stream_group(prov, sch, idx, h, want_error)
+    """Evaluate one scheme along directions ``idx`` (streamed, batched or in blocks)."""
+    if isinstance(prov, Points) and not sch.is_complex:
+        if prov.streamable:
+            return _stream_group(prov, sch, idx, h, want_error)
+        if not want_error and prov.one_batch(sch, idx):
+            return _batch_group(prov, sch, h)
     return _block_group(prov, sch, idx, h, want_error)
+
+
+def _batch_group(prov: Points, sch: Scheme, h: NDArray[Any]) -> _Group:
+    """A vectorized ``f`` along every coordinate axis: one call, no blocks.
+
+    The fast path of ``vectorized=True``: the points of all offsets are the
+    columns of one ``(n, K n)`` array, ``x`` repeated with the steps on its
+    diagonals, and the values are combined in place.
+    """
+    x, ev = prov.x, prov.ev
+    n = x.size
+    zs = sch.offsets.real
+    ws = sch.weights.real
+    nz = np.flatnonzero(zs != 0)
+    K = nz.size
+    X = np.empty((n, K * n), dtype=np.result_type(x, h))
+    X[...] = x[:, None]
+    flat = X.reshape(-1)
+    diag = np.arange(n) * (K * n + 1)
+    for k, i in enumerate(nz.tolist()):
+        flat[diag + k * n] += zs[i] * h
+    Y = ev.columns(X)
+    M = Y.shape[0]
+    inv = 1.0 / h**sch.deriv
+    value = np.empty((M, n), dtype=np.result_type(Y.dtype, h.dtype))
+    if K == 2 and nz.size == zs.size and ws[nz[0]] == -ws[nz[1]]:
+        np.subtract(Y[:, n:], Y[:, :n], out=value)
+        value *= ws[nz[1]] * inv
+    else:
+        terms = [
+            (complex(ws[i]), Y[:, k * n : (k + 1) * n])
+            for k, i in enumerate(nz.tolist())
+        ]
+        for i in np.flatnonzero(zs == 0).tolist():
+            terms.append((complex(ws[i]), prov.center(np.arange(n))))
+        _combine(terms, False, inv, value)
+    ones = np.ones(n, dtype=bool)
+    bad = ~np.isfinite(value.sum(axis=0))
+    if bad.any():
+        # which side failed: the block path records it
+        return _block_group(prov, sch, np.arange(n), h, False)
+    return _Group(sch, np.arange(n), h, value, None, None, ones, ones.copy(), bad)
 
 
 def _block_group(

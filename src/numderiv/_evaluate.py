@@ -364,56 +364,72 @@ class Evaluator:
         fun = self._bound()
         asarray = np.asarray
         z0, z1 = keys
-        xs = x.tolist()
-        lo = [xs[j] + z0 * hj for j, hj in zip(cols, steps, strict=True)]
-        hi = [xs[j] + z1 * hj for j, hj in zip(cols, steps, strict=True)]
-        sc = scale if scale is not None else [1.0] * len(cols)
+        L = len(cols)
+        colsa = np.asarray(cols, dtype=np.intp)
+        hs = np.asarray(steps, dtype=x.dtype)
+        lo_all = x[colsa] + z0 * hs
+        hi_all = x[colsa] + z1 * hs
+        sca = np.asarray(scale if scale is not None else np.ones(L), dtype=val.dtype)
         flat = len(shape) == 1
+        n = x.size
+        # the points of a block of directions are built in one array (two
+        # rows per direction) that f gets views of; each block is a new
+        # array, so nothing f was given is ever written again
+        B = max(1, min(64, (1 << 17) // max(1, n)))
         safe = False  # set once f is seen to return one buffer every time
         xr = x
         extra = 0  # evaluations again after f reused its output buffer
         try:
-            for r, j in enumerate(cols):
-                if r == 0 and pending is not None:
-                    y0 = pending.reshape(shape)
-                else:
-                    xr = x.copy()
-                    xr[j] = lo[r]
-                    y0 = asarray(fun(xr))
-                    if y0.shape != shape or y0.dtype is not dt:
-                        self._check_row(y0, xr, rdt)
-                    if safe:
-                        y0 = y0.copy()
-                xr = x.copy()
-                xr[j] = hi[r]
-                y1 = asarray(fun(xr))
-                if y1.shape != shape or y1.dtype is not dt:
-                    self._check_row(y1, xr, rdt)
-                b1 = y1.base
-                if (
-                    y1 is y0
-                    or (b1 is not None and (b1 is y0 or b1 is y0.base))
-                    or (y0.base is y1)
-                ):
-                    # f reused its output buffer: y0 is lost; evaluate it
-                    # again, and copy values from now on
-                    safe = True
-                    extra += 1
-                    y1 = y1.copy()
-                    xr = x.copy()
-                    xr[j] = lo[r]
-                    y0 = asarray(fun(xr)).copy()
-                row = val[r]
-                if flat:
-                    np.subtract(y1, y0, row)
-                else:
-                    np.subtract(y1.reshape(-1), y0.reshape(-1), row)
-                np.multiply(row, sc[r], row)
+            for s in range(0, L, B):
+                e = min(L, s + B)
+                P = np.empty((2 * (e - s), n), dtype=x.dtype)
+                P[...] = x
+                rr = np.arange(e - s)
+                P[2 * rr, colsa[s:e]] = lo_all[s:e]
+                P[2 * rr + 1, colsa[s:e]] = hi_all[s:e]
+                it = iter(P)
+                rows = iter(val[s:e])
+                for r in range(s, e):
+                    xr = next(it)
+                    if r == 0 and pending is not None:
+                        y0 = pending.reshape(shape)
+                    else:
+                        y0 = asarray(fun(xr))
+                        if y0.shape != shape or y0.dtype is not dt:
+                            self._check_row(y0, xr, rdt)
+                        if safe:
+                            y0 = y0.copy()
+                    xr = next(it)
+                    y1 = asarray(fun(xr))
+                    if y1.shape != shape or y1.dtype is not dt:
+                        self._check_row(y1, xr, rdt)
+                    b1 = y1.base
+                    if (
+                        y1 is y0
+                        or (b1 is not None and (b1 is y0 or b1 is y0.base))
+                        or (y0.base is y1)
+                    ):
+                        # f reused its output buffer: y0 is lost; evaluate it
+                        # again, and copy values from now on
+                        safe = True
+                        extra += 1
+                        y1 = y1.copy()
+                        xr = x.copy()
+                        xr[cols[r]] = lo_all[r]
+                        y0 = asarray(fun(xr)).copy()
+                    row = next(rows)
+                    if flat:
+                        np.subtract(y1, y0, row)
+                    else:
+                        np.subtract(y1.reshape(-1), y0.reshape(-1), row)
+                # scale the block while it is in cache
+                blk = val[s:e]
+                np.multiply(blk, sca[s:e, None], blk)
         except Exception as exc:
             if not isinstance(exc, ValueError) or "same shape" not in str(exc):
                 _note(exc, _fmt_point(xr))
             raise
-        return 2 * len(cols) - (pending is not None) + extra
+        return 2 * L - (pending is not None) + extra
 
     def _bound(self) -> Callable[[Any], Any]:
         """``f`` with its extra arguments bound: ``g(x) = f(x, *args, **kwargs)``."""
