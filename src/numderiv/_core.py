@@ -432,11 +432,15 @@ def _stream_group(
     L = idx.size
     pos_ok = np.ones(L, dtype=bool)
     neg_ok = np.ones(L, dtype=bool)
-    # a column sum is non-finite when an entry is (or, rarely, overflows:
-    # then the entries are checked one by one)
-    bad = ~np.isfinite(value.sum(axis=0))
-    if bad.any():
-        bad = ~np.isfinite(value).all(axis=0)
+    if pair and not prov.ev.nonfinite:
+        # the pair loop looked at every block already
+        bad = np.zeros(L, dtype=bool)
+    else:
+        # a column sum is non-finite when an entry is (or, rarely, overflows:
+        # then the entries are checked one by one)
+        bad = ~np.isfinite(value.sum(axis=0))
+        if bad.any():
+            bad = ~np.isfinite(value).all(axis=0)
     if bad.any():
         again = _block_group(prov, sch, idx[bad], h[bad], want_error)
         pos_ok[bad], neg_ok[bad] = again.pos_ok, again.neg_ok

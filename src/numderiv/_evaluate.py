@@ -102,6 +102,7 @@ class Evaluator:
         self.chunk_size = chunk_size
         self.nfev = 0
         self.ncalls = 0
+        self.nonfinite = False  # set by the fast paths when a value is not finite
         self.shape: tuple[int, ...] | None = None
         self.dtype: np.dtype[Any] | None = None
         self._pool: Any = None
@@ -422,9 +423,12 @@ class Evaluator:
                         np.subtract(y1, y0, row)
                     else:
                         np.subtract(y1.reshape(-1), y0.reshape(-1), row)
-                # scale the block while it is in cache
+                # scale the block while it is in cache, and look for
+                # non-finite values there (a sum is non-finite if one is)
                 blk = val[s:e]
                 np.multiply(blk, sca[s:e, None], blk)
+                if not np.isfinite(blk.sum()):
+                    self.nonfinite = True
         except Exception as exc:
             if not isinstance(exc, ValueError) or "same shape" not in str(exc):
                 _note(exc, _fmt_point(xr))
