@@ -52,10 +52,14 @@ def paired_times(
     """Best times of two callables measured in alternation (seconds per call).
 
     Alternating the two in each round exposes them to the same machine
-    noise; the minimum over the rounds is the least disturbed run of each.
+    noise; each is run once untimed before it is timed, so neither inherits
+    the other's state of caches and memory; the minimum over the rounds is
+    the least disturbed run of each.
     """
     best_a = best_b = float("inf")
     for _ in range(rounds):
+        peer()
         best_b = min(best_b, best_time(peer, repeat=1, number=number))
+        ours()
         best_a = min(best_a, best_time(ours, repeat=1, number=number))
     return best_a, best_b
