@@ -779,3 +779,25 @@ def test_derivative_scalar_f_with_workers():
     assert np.array_equal(
         nd.derivative(_scalar_kink, x, vectorized=False, workers=2), serial
     )
+
+
+def test_vectorized_points_kept_by_f_are_not_overwritten():
+    kept = []
+
+    def fv(X):
+        kept.append(X)  # a reference to the batch of points
+        return testing.broyden_tridiagonal_vectorized(X)
+
+    x = np.linspace(-1, 1, 30)
+    J = nd.jacobian(fv, x, vectorized=True)
+    X = kept[0]
+    assert X.shape == (30, 60)
+    # the columns are still x with one coordinate moved
+    moved = X - x[:, None]
+    assert np.count_nonzero(moved) == 60
+    assert np.allclose(J, testing.broyden_tridiagonal_jacobian(x), atol=1e-8)
+
+    def identity(X):  # returns its input: the result must not overwrite it
+        return X
+
+    assert np.allclose(nd.jacobian(identity, x, vectorized=True), np.eye(30))

@@ -18,6 +18,7 @@ the step.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -477,15 +478,29 @@ def _batch_group(prov: Points, sch: Scheme, h: NDArray[Any]) -> _Group:
     nz = np.flatnonzero(zs != 0)
     K = nz.size
     X = np.empty((n, K * n), dtype=np.result_type(x, h))
+    refs = sys.getrefcount(X)
     X[...] = x[:, None]
     flat = X.reshape(-1)
     diag = np.arange(n) * (K * n + 1)
     for k, i in enumerate(nz.tolist()):
         flat[diag + k * n] += zs[i] * h
+    del flat
     Y = ev.columns(X)
     M = Y.shape[0]
     inv = 1.0 / h**sch.deriv
-    value = np.empty((M, n), dtype=np.result_type(Y.dtype, h.dtype))
+    dt = np.result_type(Y.dtype, h.dtype)
+    if (
+        dt == X.dtype
+        and M * n <= X.size
+        and sys.getrefcount(X) <= refs
+        and not np.may_share_memory(X, Y)
+    ):
+        # f kept no reference to the points (the count of references to them
+        # is what it was before the call): their memory takes the result,
+        # which saves allocating and touching a new array
+        value = X.reshape(-1)[: M * n].reshape(M, n)
+    else:
+        value = np.empty((M, n), dtype=dt)
     if K == 2 and nz.size == zs.size and ws[nz[0]] == -ws[nz[1]]:
         np.subtract(Y[:, n:], Y[:, :n], out=value)
         value *= ws[nz[1]] * inv
