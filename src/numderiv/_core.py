@@ -501,9 +501,16 @@ def _batch_group(prov: Points, sch: Scheme, h: NDArray[Any]) -> _Group:
         value = X.reshape(-1)[: M * n].reshape(M, n)
     else:
         value = np.empty((M, n), dtype=dt)
+    total = 0.0
     if K == 2 and nz.size == zs.size and ws[nz[0]] == -ws[nz[1]]:
-        np.subtract(Y[:, n:], Y[:, :n], out=value)
-        value *= ws[nz[1]] * inv
+        # difference, scale and sum a band of rows at a time, in cache
+        scale = ws[nz[1]] * inv
+        B = max(1, _CACHE_ELEMENTS // (4 * n))
+        for r0 in range(0, M, B):
+            vb = value[r0 : r0 + B]
+            np.subtract(Y[r0 : r0 + B, n:], Y[r0 : r0 + B, :n], out=vb)
+            vb *= scale
+            total += vb.sum()
     else:
         terms = [
             (complex(ws[i]), Y[:, k * n : (k + 1) * n])
@@ -512,8 +519,11 @@ def _batch_group(prov: Points, sch: Scheme, h: NDArray[Any]) -> _Group:
         for i in np.flatnonzero(zs == 0).tolist():
             terms.append((complex(ws[i]), prov.center(np.arange(n))))
         _combine(terms, False, inv, value)
+        total = value.sum()
     ones = np.ones(n, dtype=bool)
-    bad = ~np.isfinite(value.sum(axis=0))
+    bad = np.zeros(n, dtype=bool)
+    if not np.isfinite(total):
+        bad = ~np.isfinite(value).all(axis=0)
     if bad.any():
         # which side failed: the block path records it
         return _block_group(prov, sch, np.arange(n), h, False)
