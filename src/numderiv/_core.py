@@ -521,7 +521,7 @@ def _batch_group(prov: Points, sch: Scheme, h: NDArray[Any]) -> _Group:
         _combine(terms, False, inv, value)
         total = value.sum()
     ones = np.ones(n, dtype=bool)
-    bad = np.zeros(n, dtype=bool)
+    bad: Any = np.zeros(n, dtype=bool)
     if not np.isfinite(total):
         bad = ~np.isfinite(value).all(axis=0)
     if bad.any():
