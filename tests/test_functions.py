@@ -705,7 +705,7 @@ def test_progress_bar(capsys):
 def test_dask_client_workers():
     distributed = pytest.importorskip("dask.distributed")
     with distributed.Client(
-        processes=False, n_workers=1, threads_per_worker=2
+        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None
     ) as client:
         x = np.array([1.0, 2.0, 3.0])
         assert np.array_equal(
