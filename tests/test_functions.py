@@ -801,3 +801,42 @@ def test_vectorized_points_kept_by_f_are_not_overwritten():
         return X
 
     assert np.allclose(nd.jacobian(identity, x, vectorized=True), np.eye(30))
+
+
+@pytest.mark.parametrize("method", ["central", "forward", "complex"])
+def test_hessian_and_hvp_errors_honest_at_random_points(method):
+    # includes the exact zeros of rosen's Hessian, where the assembly of
+    # H_ij from second differences cancels
+    for seed in (11, 87):  # seed 87 cancels at an exact zero of the Hessian
+        rng = np.random.default_rng(seed)
+        x = rng.uniform(-2, 2, 20)
+        H, info = nd.hessian(rosen, x, method=method, full_output=True)
+        assert np.all(np.abs(H - rosen_hess(x)) <= info.error)
+        v = rng.normal(size=20)
+        hv, info = nd.hvp(rosen, x, v, method=method, full_output=True)
+        assert np.all(np.abs(hv - rosen_hess_prod(x, v)) <= info.error)
+
+
+def test_random_honesty_table():
+    # the smooth functions of numderiv.testing at random points: the true
+    # error is below the estimate everywhere
+    rng = np.random.default_rng(1)
+    for fun in testing.UNIVARIATE:
+        for method, order in [
+            ("central", 2),
+            ("central", 8),
+            ("forward", 1),
+            ("backward", 3),
+            ("complex", 2),
+        ]:
+            for n in (1, 2, 3):
+                x = rng.uniform(*fun.domain, 50)
+                d, info = nd.derivative(
+                    fun.f, x, n=n, method=method, order=order, full_output=True
+                )
+                assert np.all(np.abs(d - fun.d(x, n)) <= info.error), (
+                    fun.name,
+                    method,
+                    order,
+                    n,
+                )

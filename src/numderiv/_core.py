@@ -742,7 +742,10 @@ def _differentiate(
             # round-off: f is assumed correct to a few ulps of its size (the
             # callers add what cancellation inside f costs, seen through the
             # inputs: eps * sum_k |df/dx_k| |x_k|)
-            error[:, g.idx] = trunc + 8.0 * eps * g.noise + eps * np.abs(g.value)
+            # complex arithmetic rounds more, and the imaginary parts that the
+            # complex step differences for derivatives >= 2 cancel as well
+            ulps = 64.0 if g.sch.is_complex else 8.0
+            error[:, g.idx] = trunc + ulps * eps * g.noise + eps * np.abs(g.value)
     if any(g.bad.any() for g in final):
         bad = ~np.isfinite(value)
         value[bad] = np.nan

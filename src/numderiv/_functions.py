@@ -511,7 +511,7 @@ def hessian(
         errs = (
             None
             if out.error is None
-            else _assemble_sparse(out.error, h, iu, ju, S, error=True)
+            else _assemble_sparse(out.error, h, iu, ju, S, values=out.value, eps=c.eps)
         )
         Hout: Any = Hs[0] if scalar else Hs
         eout: Any = None if errs is None else (errs[0] if scalar else errs)
@@ -521,7 +521,7 @@ def hessian(
     H = _assemble(out.value, h, iu, ju)
     err = None
     if out.error is not None:
-        err = _assemble_error(out.error, h, iu, ju)
+        err = _assemble_error(out.error, h, iu, ju, out.value, c.eps)
     if Q is not None:
         H = Q @ H @ Q.T
         if err is not None:
@@ -542,16 +542,23 @@ def _assemble_sparse(
     ju: NDArray[Any],
     S: Any,
     *,
-    error: bool = False,
+    values: NDArray[Any] | None = None,
+    eps: float = 0.0,
 ) -> list[Any]:
-    """Sparse Hessians (one CSR array per output) on the structure ``S``."""
+    """Sparse Hessians (one CSR array per output) on the structure ``S``.
+
+    With `values` (the second derivatives whose errors `D` holds), the
+    errors of the entries, including the rounding of the assembly.
+    """
     n = h.size
     diag = D[:, :n]
     hi, hj = h[iu], h[ju]
-    sign = 1.0 if error else -1.0
+    sign = 1.0 if values is not None else -1.0
     off = (D[:, n:] + sign * (hi**2 * diag[:, iu] + hj**2 * diag[:, ju])) / (
         2 * hi * hj
     )
+    if values is not None:
+        off = off + _assembly_rounding(values, h, iu, ju, eps)
     dset = np.flatnonzero(S.diagonal())
     rows = np.concatenate([dset, iu, ju])
     cols = np.concatenate([dset, ju, iu])
@@ -592,14 +599,36 @@ def _assemble(
     return H
 
 
+def _assembly_rounding(
+    D: NDArray[Any], h: NDArray[Any], iu: NDArray[Any], ju: NDArray[Any], eps: float
+) -> NDArray[Any]:
+    """Rounding of ``(D2_pair - h_i^2 H_ii - h_j^2 H_jj) / (2 h_i h_j)`` itself.
+
+    The subtraction cancels when ``H_ij`` is small beside ``H_ii`` and
+    ``H_jj``; its rounding error is about eps times the size of its terms
+    (twice that, for the operations that form them).
+    """
+    n = h.size
+    A = np.abs(D)
+    hi, hj = h[iu], h[ju]
+    terms = A[:, n:] + hi**2 * A[:, :n][:, iu] + hj**2 * A[:, :n][:, ju]
+    return 2.0 * eps * terms / (2 * hi * hj)
+
+
 def _assemble_error(
-    E: NDArray[Any], h: NDArray[Any], iu: NDArray[Any], ju: NDArray[Any]
+    E: NDArray[Any],
+    h: NDArray[Any],
+    iu: NDArray[Any],
+    ju: NDArray[Any],
+    D: NDArray[Any],
+    eps: float,
 ) -> NDArray[Any]:
     M = E.shape[0]
     n = h.size
     diag = E[:, :n]
     hi, hj = h[iu], h[ju]
     off = (E[:, n:] + hi**2 * diag[:, iu] + hj**2 * diag[:, ju]) / (2 * hi * hj)
+    off = off + _assembly_rounding(D, h, iu, ju, eps)
     out = np.empty((M, n, n))
     ar = np.arange(n)
     out[:, ar, ar] = diag
@@ -932,6 +961,16 @@ def _hvp_core(
     if out.error is not None:
         E = out.error[0]
         err = (E[n + 1 :] + h**2 * E[:n] + hh**2 * E[n]) / (2 * h * hh) * vn
+        # rounding of the assembly, which cancels when (H u)_i is small
+        A = np.abs(D)
+        err = (
+            err
+            + 2.0
+            * c.eps
+            * (A[n + 1 :] + h**2 * A[:n] + hh**2 * A[n])
+            / (2 * h * hh)
+            * vn
+        )
     return hv, err, out
 
 
