@@ -57,6 +57,17 @@ def _learn_f0(ev: Evaluator, c: Common) -> None:
         ev._learn(c.f0, "f0")
 
 
+def _along(x: NDArray[Any], Q: NDArray[Any] | None) -> NDArray[Any]:
+    """The size of ``x`` along each differencing direction, for the steps.
+
+    ``x`` itself for the coordinate axes; along the columns ``q_j`` of
+    ``directions``, ``sum_k |q_kj| |x_k|``, which is ``|x_j|`` when ``Q = I``.
+    """
+    if Q is None:
+        return x
+    return (np.abs(Q).T @ np.abs(x)).astype(x.dtype)
+
+
 def _vector_output(ev: Evaluator, name: str) -> None:
     assert ev.shape is not None
     if len(ev.shape) > 1:
@@ -158,6 +169,8 @@ def jacobian(
     directions : array_like, shape (n, n), optional
         Orthogonal matrix ``Q`` whose columns are the differencing directions;
         the Jacobian is still returned in the canonical basis (``J = D Q^T``).
+        Steps along column ``q_j`` scale with ``sum_k |q_kj| |x_k|`` (which is
+        ``|x_j|`` for ``Q = I``).
     vectorized : bool, optional
         Whether ``f`` takes many points at once (the fast path: all points of
         a stencil go in one call, at most `chunk_size` at a time).
@@ -262,7 +275,7 @@ def _jacobian(
         else:
             dirs = Directions(n, np.arange(n) + n, np.ones(n), extra=Q)
         sch = scheme(c.method, _pref(c.method), 1, c.order)
-        h = user_or_default_steps(x, sch, c.eps, c.rel_step, c.abs_step)
+        h = user_or_default_steps(_along(x, Q), sch, c.eps, c.rel_step, c.abs_step)
         tr = dirs.trange(x, c.lb, c.ub) if c.bounded else None  # type: ignore[arg-type]
         out = differentiate(
             Points(ev, x, dirs, c.f0),
@@ -479,7 +492,7 @@ def hessian(
     else:
         iu, ju = np.triu_indices(n, 1)
     sch = scheme(c.method, _pref(c.method), 2, c.order)
-    h = user_or_default_steps(x, sch, c.eps, c.rel_step, c.abs_step)
+    h = user_or_default_steps(_along(x, Q), sch, c.eps, c.rel_step, c.abs_step)
     P = iu.size
     idx = np.empty((n + P, 2), dtype=np.intp)
     val = np.empty((n + P, 2), dtype=h.dtype)
