@@ -840,3 +840,11 @@ def test_random_honesty_table():
                     order,
                     n,
                 )
+
+
+def test_derivative_of_empty_array():
+    d = nd.derivative(np.sin, np.array([]))
+    assert d.shape == (0,)
+    d, info = nd.derivative(np.sin, np.ones((2, 0)), full_output=True)
+    assert d.shape == (2, 0)
+    assert info.nfev == 0

@@ -719,6 +719,12 @@ def derivative(
     xa = c.x
     if c.f0 is not None and c.f0.shape != xa.shape:
         raise ValueError(f"f0 must have the shape of x {xa.shape}, got {c.f0.shape}")
+    if xa.size == 0:  # nothing to differentiate: an empty result, like NumPy's
+        d0 = np.empty(xa.shape, dtype=xa.dtype)
+        if c.full_output:
+            info = Info(0, 0, d0.copy(), d0.copy(), c.method, c.order)
+            return d0, info
+        return d0
     sch = scheme(c.method, _pref(c.method), int(n), c.order)
     xf = xa.reshape(-1)
     h = user_or_default_steps(
