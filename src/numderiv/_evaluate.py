@@ -27,7 +27,7 @@ def _note(exc: BaseException, where: str) -> None:
     """Attach the failing point to an exception raised by ``f``."""
     notes = getattr(exc, "__notes__", [])
     if hasattr(exc, "add_note") and not any(n.startswith("numderiv:") for n in notes):
-        exc.add_note(f"numderiv: f raised this while evaluated at {where}")
+        exc.add_note(f"numderiv: raised while evaluating f at {where}")
 
 
 def _fmt_point(x: Any) -> str:
