@@ -848,3 +848,28 @@ def test_derivative_of_empty_array():
     d, info = nd.derivative(np.sin, np.ones((2, 0)), full_output=True)
     assert d.shape == (2, 0)
     assert info.nfev == 0
+
+
+@pytest.mark.parametrize("vectorized", [False, True])
+def test_domain_edge_costs_only_the_failing_direction(vectorized):
+    # NaN above 1 in the first component only: 2n points, the failing
+    # direction again (2 points, to learn which side failed), then the
+    # backward stencil of order 2 there (f(x) and 2 more points)
+    n = 10
+    x = np.full(n, 0.5)
+    x[0] = 1.0
+
+    def f(t):
+        return np.where(t[0] <= 1.0, np.exp(t[0]), np.nan) + np.sum(t**2, axis=0)
+
+    calls = []
+
+    def counted(t):
+        calls.append(t.shape[-1] if vectorized and t.ndim == 2 else 1)
+        return f(t)
+
+    g = nd.jacobian(counted, x, vectorized=vectorized)
+    assert sum(calls) == 2 * n + 2 + 3
+    expected = 2 * x
+    expected[0] += np.e
+    assert np.allclose(g[0], expected, rtol=1e-7)

@@ -103,18 +103,13 @@ class Directions:
                 np.add.at(X, rr[ext], disp.T)
 
     def rows(
-        self,
-        x: NDArray[Any],
-        dirs: NDArray[Any],
-        t: NDArray[Any],
-        out: NDArray[Any] | None = None,
+        self, x: NDArray[Any], dirs: NDArray[Any], t: NDArray[Any]
     ) -> NDArray[Any]:
-        """Points ``x + t_r u_{dirs_r}`` as rows, shape ``(len(dirs), n)``."""
-        shape, dt = (len(dirs), self.n), np.result_type(x, t)
-        if out is not None and out.shape == shape and out.dtype == dt:
-            X = out
-        else:
-            X = np.empty(shape, dtype=dt)
+        """Points ``x + t_r u_{dirs_r}`` as rows, shape ``(len(dirs), n)``.
+
+        Always a new array: ``f`` may keep the points it was given.
+        """
+        X = np.empty((len(dirs), self.n), dtype=np.result_type(x, t))
         X[...] = x
         self._add(X, dirs, t, cols=False)
         return X
@@ -164,13 +159,8 @@ class Points:
     @property
     def streamable(self) -> bool:
         """Serial calls along coordinate axes: the streaming fast path applies."""
-        d = self.dirs
         return (
-            not self.ev.vectorized
-            and self.ev.workers is None
-            and d.extra is None
-            and d.idx.shape[1] == 1
-            and bool(np.all(d.val == 1))
+            self.dirs.unit_axes and not self.ev.vectorized and self.ev.workers is None
         )
 
     def one_batch(self, sch: Scheme, idx: NDArray[Any]) -> bool:
@@ -418,7 +408,7 @@ def _stream_group(
         keys,
         plan,
         ntarget,
-        pair_scale=scale.tolist() if pair else None,
+        pair_scale=scale if pair else None,
     )
     if center:
         f0 = prov.center(idx)[:, 0]
@@ -430,20 +420,38 @@ def _stream_group(
     value = rows[0].T
     half = rows[1].T if want_error else None
     noise = rows[2].T if want_error else None
+    if pair and not prov.ev.nonfinite:
+        # the pair loop looked at every block already
+        return _fast_group(prov, sch, idx, h, value, half, noise, None)
+    # a column sum is non-finite when an entry is (or, rarely, overflows:
+    # then the entries are checked one by one)
+    return _fast_group(prov, sch, idx, h, value, half, noise, value.sum(axis=0))
+
+
+def _fast_group(
+    prov: Points,
+    sch: Scheme,
+    idx: NDArray[Any],
+    h: NDArray[Any],
+    value: NDArray[Any],
+    half: NDArray[Any] | None,
+    noise: NDArray[Any] | None,
+    colsum: NDArray[Any] | None,
+) -> _Group:
+    """The group of a fast path, which keeps no table of values.
+
+    Where a value is not finite (``colsum``, a per-column sum, says where to
+    look; None: nowhere), only those directions are evaluated again by
+    :func:`_block_group`, which records on which side ``f`` failed.
+    """
     L = idx.size
     pos_ok = np.ones(L, dtype=bool)
     neg_ok = np.ones(L, dtype=bool)
-    if pair and not prov.ev.nonfinite:
-        # the pair loop looked at every block already
-        bad = np.zeros(L, dtype=bool)
-    else:
-        # a column sum is non-finite when an entry is (or, rarely, overflows:
-        # then the entries are checked one by one)
-        bad = ~np.isfinite(value.sum(axis=0))
-        if bad.any():
-            bad = ~np.isfinite(value).all(axis=0)
+    bad = np.zeros(L, dtype=bool)
+    if colsum is not None and not np.isfinite(colsum).all():
+        bad = ~np.isfinite(value).all(axis=0)
     if bad.any():
-        again = _block_group(prov, sch, idx[bad], h[bad], want_error)
+        again = _block_group(prov, sch, idx[bad], h[bad], half is not None)
         pos_ok[bad], neg_ok[bad] = again.pos_ok, again.neg_ok
     return _Group(sch, idx, h, value, half, noise, pos_ok, neg_ok, bad)
 
@@ -520,14 +528,8 @@ def _batch_group(prov: Points, sch: Scheme, h: NDArray[Any]) -> _Group:
             terms.append((complex(ws[i]), prov.center(np.arange(n))))
         _combine(terms, False, inv, value)
         total = value.sum()
-    ones = np.ones(n, dtype=bool)
-    bad: Any = np.zeros(n, dtype=bool)
-    if not np.isfinite(total):
-        bad = ~np.isfinite(value).all(axis=0)
-    if bad.any():
-        # which side failed: the block path records it
-        return _block_group(prov, sch, np.arange(n), h, False)
-    return _Group(sch, np.arange(n), h, value, None, None, ones, ones.copy(), bad)
+    colsum = None if np.isfinite(total) else value.sum(axis=0)
+    return _fast_group(prov, sch, np.arange(n), h, value, None, None, colsum)
 
 
 def _block_group(
@@ -643,11 +645,9 @@ def differentiate(
     `kinds`, when given, fixes the stencil kind of each direction (the
     caller has already fitted the steps into the bounds).
     """
-    if kinds is not None:
-        pass
-    elif trange is not None:
+    if kinds is None and trange is not None:
         kinds, h = choose_kinds(method, deriv, order, h, *trange)
-    else:
+    elif kinds is None:
         pref = "central" if method in ("central", "complex") else method
         kinds = np.array([pref], dtype=object)  # one kind for every direction
     with np.errstate(all="ignore"):
@@ -741,9 +741,9 @@ def _differentiate(
             trunc = np.abs(g.value - g.half) * (2.0 * 2.0**p / (2.0**p - 1.0))
             # round-off: f is assumed correct to a few ulps of its size (the
             # callers add what cancellation inside f costs, seen through the
-            # inputs: eps * sum_k |df/dx_k| |x_k|)
-            # complex arithmetic rounds more, and the imaginary parts that the
-            # complex step differences for derivatives >= 2 cancel as well
+            # inputs: eps * sum_k |df/dx_k| |x_k|); complex arithmetic rounds
+            # more, and the complex step's imaginary parts cancel as well for
+            # derivatives >= 2
             ulps = 64.0 if g.sch.is_complex else 8.0
             error[:, g.idx] = trunc + ulps * eps * g.noise + eps * np.abs(g.value)
     if any(g.bad.any() for g in final):

@@ -253,7 +253,7 @@ class Evaluator:
         keys: list[float],
         plan: list[list[tuple[int, float]]],
         ntarget: int,
-        pair_scale: list[float] | None = None,
+        pair_scale: NDArray[Any] | None = None,
     ) -> list[NDArray[Any]]:
         """Serial ``f`` along coordinate axes, each value folded in as it comes.
 
@@ -264,6 +264,8 @@ class Evaluator:
         ``w |f|``).  Returns the targets, shape ``(len(cols), M)``.  One or
         two vector operations per point, no table of values, and each value
         is used before ``f`` is called again (``f`` may reuse its buffer).
+        With `pair_scale`, the caller's scheme is the central first difference
+        (two offsets, opposite weights): see :meth:`_fold_pair`.
         """
         fun = self._bound()
         L = len(cols)
@@ -291,16 +293,10 @@ class Evaluator:
         for t in range(ntarget):
             if t not in seen:
                 out[t].fill(0)
-        pair = (
-            len(keys) == 2
-            and ntarget == 1
-            and plan[0] == [(0, -plan[1][0][1])]
-            and len(plan[1]) == 1
-        )
         count = 0
         xr = x
         try:
-            if pair:
+            if pair_scale is not None:
                 count = self._fold_pair(
                     x, cols, steps, keys, out[0], pair_scale, pending, shape, dt, rdt
                 )
@@ -350,7 +346,7 @@ class Evaluator:
         steps: list[float],
         keys: list[float],
         val: NDArray[Any],
-        scale: list[float] | None,
+        scale: NDArray[Any] | None,
         pending: NDArray[Any] | None,
         shape: tuple[int, ...],
         dt: Any,

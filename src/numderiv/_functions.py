@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._core import Directions, Elements, Outcome, Points, differentiate
 from ._evaluate import Evaluator
 from ._result import STATUS_MESSAGES, Info
-from ._steps import scheme, user_or_default_steps
+from ._steps import input_noise_gain, scheme, user_or_default_steps
 from ._structured import (
     hessian_structure,
     linear_operator,
@@ -295,26 +295,14 @@ def _jacobian(
         if err is not None:
             err = err @ np.abs(Q).T
     if err is not None:
-        err = err + input_noise(np.abs(J) @ np.abs(x), out.step, c, 1)
+        sens = np.abs(J) @ np.abs(x)
+        err = (
+            err
+            + input_noise_gain(c.method, c.order, 1, c.eps)
+            * sens[:, None]
+            / out.step[None, :]
+        )
     return J, _info(ev, c, out, err, out.step)
-
-
-def input_noise(
-    sens: NDArray[Any], h: NDArray[Any], c: Common, deriv: int
-) -> NDArray[Any]:
-    """Round-off from the evaluation of ``f`` as seen through its inputs.
-
-    A value of ``f`` computed in floating point is typically off by about
-    ``eps * sum_k |df/dx_k| |x_k|`` (its condition), however small the value
-    itself is after internal cancellation.  Differencing divides that by
-    ``h^deriv`` and multiplies it by the stencil's ``sum |w|``.  The complex
-    step has no cancellation and no such term.  Returns an array broadcasting
-    ``sens`` (per output, shape ``(M,)`` or ``(M, 1)``) against ``h``.
-    """
-    if c.method == "complex":
-        return np.zeros((1, 1))
-    gain = scheme(c.method, _pref(c.method), deriv, c.order).noise_gain
-    return c.eps * gain * np.reshape(sens, (-1, 1)) / np.reshape(h, (1, -1)) ** deriv
 
 
 def gradient(
@@ -753,10 +741,15 @@ def derivative(
     if c.full_output:
         err = None
         if out.error is not None:
-            # elementwise: each point's own sensitivity |f'(x) x| and step
-            sens = np.abs(out.value[0] * xf)
-            noise = input_noise(sens, np.ones(1), c, int(n))[:, 0] / out.step ** int(n)
-            err = (out.error[0] + noise).reshape(xa.shape)[()]
+            err = out.error[0]
+            if n == 1:
+                # each point's own sensitivity |f'(x) x|, over its own step
+                sens = np.abs(out.value[0] * xf)
+                err = (
+                    err
+                    + input_noise_gain(c.method, c.order, 1, c.eps) * sens / out.step
+                )
+            err = np.asarray(err).reshape(xa.shape)[()]
         return d, _info(ev, c, out, err, out.step.reshape(xa.shape)[()])
     return d
 

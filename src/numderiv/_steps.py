@@ -166,6 +166,22 @@ def _default_rel_step(
     return float(2.0 ** round(math.log2(h)))
 
 
+def input_noise_gain(method: str, order: int, deriv: int, eps: float) -> float:
+    """``eps * sum |w|``: the round-off of ``f`` seen through its inputs, per unit.
+
+    A value of ``f`` computed in floating point is typically off by about
+    ``eps * sum_k |df/dx_k| |x_k|`` (its condition), however small the value
+    itself is after internal cancellation.  Differencing multiplies that by
+    the stencil's ``sum |w|`` and divides it by ``h^deriv``; callers multiply
+    this gain by the sensitivity and divide by the step.  The complex step
+    has no cancellation and no such term (gain 0).
+    """
+    if method == "complex":
+        return 0.0
+    kind = "central" if method == "central" else method
+    return eps * scheme(method, kind, deriv, order).noise_gain
+
+
 def user_or_default_steps(
     x: NDArray[Any],
     sch: Scheme,

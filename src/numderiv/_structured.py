@@ -25,7 +25,7 @@ from scipy.sparse.linalg import LinearOperator
 from ._core import Directions, Outcome, Points, differentiate
 from ._evaluate import Evaluator
 from ._sparse import as_structure, check_groups, color_columns
-from ._steps import choose_kinds, scheme, user_or_default_steps
+from ._steps import choose_kinds, input_noise_gain, scheme, user_or_default_steps
 from ._validate import Common
 
 _KIND_CODE = {"central": 0, "forward": 1, "backward": 2}
@@ -123,9 +123,7 @@ def sparse_jacobian(
     err = None
     if out.error is not None:
         sens = abs(J) @ np.abs(x)
-        noise = 0.0
-        if c.method != "complex":
-            noise = c.eps * sch.noise_gain * sens[rows] / h[cols]
+        noise = input_noise_gain(c.method, c.order, 1, c.eps) * sens[rows] / h[cols]
         edata = out.error[rows, d] / h[cols] + noise
         err = sp.csr_array((edata, (rows, cols)), shape=(m, n))
     return J, out, err, h, int(g.max(initial=-1)) + 1
