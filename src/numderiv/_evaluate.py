@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
@@ -21,6 +22,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = ["Evaluator"]
+
+# Whether f kept a reference to a point is seen in its count of references
+# (CPython); elsewhere every point is a new array.
+_getrefcount: Callable[[Any], int] | None = getattr(sys, "getrefcount", None)
 
 
 def _note(exc: BaseException, where: str) -> None:
@@ -357,79 +362,34 @@ class Evaluator:
         One subtraction and one scaling per direction, while the row is in
         cache; returns the number of evaluations (the caller adds them to the
         counts; when f raises, no result and no count is returned).
+
+        The points go to ``f`` in one reused array, two entries of which
+        change per direction (see :class:`_PairState`), for as long as ``f``
+        neither keeps a reference to it nor writes into it; from the first
+        direction where it does, every point is a new array that is never
+        written again.
         """
-        fun = self._bound()
-        asarray = np.asarray
         z0, z1 = keys
         L = len(cols)
         colsa = np.asarray(cols, dtype=np.intp)
         hs = np.asarray(steps, dtype=x.dtype)
-        lo_all = x[colsa] + z0 * hs
-        hi_all = x[colsa] + z1 * hs
-        sca = np.asarray(scale if scale is not None else np.ones(L), dtype=val.dtype)
-        flat = len(shape) == 1
-        n = x.size
-        # the points of a block of directions are built in one array (two
-        # rows per direction) that f gets views of; each block is a new
-        # array, so nothing f was given is ever written again
-        B = max(1, min(64, (1 << 17) // max(1, n)))
-        safe = False  # set once f is seen to return one buffer every time
-        xr = x
-        extra = 0  # evaluations again after f reused its output buffer
-        try:
-            for s in range(0, L, B):
-                e = min(L, s + B)
-                P = np.empty((2 * (e - s), n), dtype=x.dtype)
-                P[...] = x
-                rr = np.arange(e - s)
-                P[2 * rr, colsa[s:e]] = lo_all[s:e]
-                P[2 * rr + 1, colsa[s:e]] = hi_all[s:e]
-                it = iter(P)
-                rows = iter(val[s:e])
-                for r in range(s, e):
-                    xr = next(it)
-                    if r == 0 and pending is not None:
-                        y0 = pending.reshape(shape)
-                    else:
-                        y0 = asarray(fun(xr))
-                        if y0.shape != shape or y0.dtype is not dt:
-                            self._check_row(y0, xr, rdt)
-                        if safe:
-                            y0 = y0.copy()
-                    xr = next(it)
-                    y1 = asarray(fun(xr))
-                    if y1.shape != shape or y1.dtype is not dt:
-                        self._check_row(y1, xr, rdt)
-                    b1 = y1.base
-                    if (
-                        y1 is y0
-                        or (b1 is not None and (b1 is y0 or b1 is y0.base))
-                        or (y0.base is y1)
-                    ):
-                        # f reused its output buffer: y0 is lost; evaluate it
-                        # again, and copy values from now on
-                        safe = True
-                        extra += 1
-                        y1 = y1.copy()
-                        xr = x.copy()
-                        xr[cols[r]] = lo_all[r]
-                        y0 = asarray(fun(xr)).copy()
-                    row = next(rows)
-                    if flat:
-                        np.subtract(y1, y0, row)
-                    else:
-                        np.subtract(y1.reshape(-1), y0.reshape(-1), row)
-                # scale the block while it is in cache, and look for
-                # non-finite values there (a sum is non-finite if one is)
-                blk = val[s:e]
-                np.multiply(blk, sca[s:e, None], blk)
-                if not np.isfinite(blk.sum()):
-                    self.nonfinite = True
-        except Exception as exc:
-            if not isinstance(exc, ValueError) or "same shape" not in str(exc):
-                _note(exc, _fmt_point(xr))
-            raise
-        return 2 * L - (pending is not None) + extra
+        st = _PairState(
+            self,
+            x,
+            colsa,
+            x[colsa] + z0 * hs,
+            x[colsa] + z1 * hs,
+            val,
+            np.asarray(scale if scale is not None else np.ones(L), dtype=val.dtype),
+            shape,
+            dt,
+            rdt,
+        )
+        st.pending = pending
+        r = st.reused(0) if _getrefcount is not None else 0
+        if r < L:
+            st.fresh(r)
+        return st.count
 
     def _bound(self) -> Callable[[Any], Any]:
         """``f`` with its extra arguments bound: ``g(x) = f(x, *args, **kwargs)``."""
@@ -583,3 +543,223 @@ class Evaluator:
             if ys[i].shape[1:] != ys[0].shape[1:]:
                 self._learn(ys[i][0], "a point evaluated by a worker")
         return Y.reshape(N, -1).T
+
+
+class _PairState:
+    """The central first difference along coordinate axes, point by point.
+
+    Direction ``r`` moves entry ``cols[r]`` of ``x`` to ``lo[r]`` and to
+    ``hi[r]``; ``val[r] = (f(hi) - f(lo)) * sca[r]``.  :meth:`reused` hands
+    ``f`` one array for every point, changing two entries per direction, as
+    long as ``f`` keeps no reference to it (its count of references is
+    unchanged after each call) and leaves its values as they were (checked
+    every few dozen directions, bit for bit).  Where either fails, the
+    directions since the last check are evaluated again by :meth:`fresh`,
+    with a new array per point.  ``count`` is the number of evaluations.
+    """
+
+    def __init__(
+        self,
+        ev: Evaluator,
+        x: NDArray[Any],
+        cols: NDArray[Any],
+        lo: NDArray[Any],
+        hi: NDArray[Any],
+        val: NDArray[Any],
+        sca: NDArray[Any],
+        shape: tuple[int, ...],
+        dt: Any,
+        rdt: Any,
+    ) -> None:
+        self.ev, self.x, self.cols, self.lo, self.hi = ev, x, cols, lo, hi
+        self.val, self.sca, self.shape, self.dt, self.rdt = val, sca, shape, dt, rdt
+        self.pending: NDArray[Any] | None = None  # f at the first lo point, if known
+        self.count = 0
+        self.safe = False  # set once f is seen to return one buffer every time
+        # directions per block: the block's points stay in cache
+        self.block = max(1, min(64, (1 << 17) // max(1, x.size)))
+        self._ones = np.ones(val.shape[1], dtype=val.dtype)
+
+    def _finish(self, s: int, e: int) -> None:
+        """Scale rows ``s:e`` while in cache; note a non-finite value there."""
+        if e <= s:
+            return
+        blk = self.val[s:e]
+        sc = self.sca[s:e]
+        if sc[0] == sc[-1] and (sc == sc[0]).all():
+            np.multiply(blk, sc[0], blk)  # one step for all: twice as fast
+        else:
+            np.multiply(blk, sc[:, None], blk)
+        # a sum is non-finite if one of its terms is (a product with ones is
+        # the fastest sum)
+        if not np.isfinite(blk.dot(self._ones).sum()):
+            self.ev.nonfinite = True
+
+    @staticmethod
+    def _aliased(y0: NDArray[Any], y1: NDArray[Any]) -> bool:
+        """Whether ``f`` returned the same buffer for both points.
+
+        The callers test first, cheaply, whether the two arrays are or view
+        one another or one base; this looks at their memory.
+        """
+        return bool(np.shares_memory(y0, y1))
+
+    def reused(self, start: int) -> int:
+        """Directions from `start` with one reused point; returns where to go on.
+
+        Returns ``len(cols)`` when all are done, else the first direction
+        that :meth:`fresh` must evaluate.
+        """
+        assert _getrefcount is not None
+        rc = _getrefcount
+        ev, x, shape, dt, rdt = self.ev, self.x, self.shape, self.dt, self.rdt
+        fun = ev._bound()
+        asarray = np.asarray
+        cols = self.cols.tolist()
+        lo, hi, xs = self.lo.tolist(), self.hi.tolist(), x.tolist()
+        L = len(cols)
+        buf = np.array(x, order="C")
+        pristine = buf.view(np.uint8).copy()
+        base = rc(buf)
+        val, pending, B = self.val, self.pending, self.block
+        rows = iter(val[start:])
+        flat = len(shape) == 1
+        safe = self.safe
+        done = start  # rows before `done` are checked and scaled
+        r = start
+        count = 0
+        try:
+            for r in range(start, L):
+                j = cols[r]
+                if r == 0 and pending is not None:
+                    y0 = pending.reshape(shape)
+                else:
+                    buf[j] = lo[r]
+                    y0 = asarray(fun(buf))
+                    count += 1
+                    if rc(buf) != base:
+                        return self._kept(buf, pristine, j, done, r)
+                    if y0.shape != shape or y0.dtype is not dt:
+                        ev._check_row(y0, buf, rdt)
+                    if safe:
+                        y0 = y0.copy()
+                buf[j] = hi[r]
+                y1 = asarray(fun(buf))
+                count += 1
+                if rc(buf) != base:
+                    return self._kept(buf, pristine, j, done, r)
+                if y1.shape != shape or y1.dtype is not dt:
+                    ev._check_row(y1, buf, rdt)
+                b1 = y1.base
+                if (
+                    y1 is y0
+                    or (b1 is not None and (b1 is y0 or b1 is y0.base))
+                    or y0.base is y1
+                ) and self._aliased(y0, y1):
+                    # f reused its output buffer: y0 is lost; evaluate it
+                    # again, and copy values from now on
+                    self.safe = safe = True
+                    y1 = y1.copy()
+                    buf[j] = lo[r]
+                    y0 = asarray(fun(buf)).copy()
+                    count += 1
+                    if rc(buf) != base:
+                        return self._kept(buf, pristine, j, done, r)
+                buf[j] = xs[j]
+                if flat:
+                    np.subtract(y1, y0, next(rows))
+                else:
+                    np.subtract(y1.reshape(-1), y0.reshape(-1), next(rows))
+                if r + 1 - done >= B or r + 1 == L:
+                    if (buf.view(np.uint8) != pristine).any():
+                        return done  # f wrote into its point
+                    self._finish(done, r + 1)
+                    done = r + 1
+        except Exception as exc:
+            if not isinstance(exc, ValueError) or "same shape" not in str(exc):
+                _note(exc, _fmt_point(buf))
+            raise
+        finally:
+            self.count += count
+        return L
+
+    def _kept(
+        self, buf: NDArray[Any], pristine: NDArray[Any], j: int, done: int, r: int
+    ) -> int:
+        """``f`` kept a reference to the point (direction `r`): where to go on.
+
+        The array is never written again; the directions since the last
+        check are evaluated again if ``f`` changed an entry of it other
+        than ``j`` (which holds this direction's offset), else they are
+        finished here.
+        """
+        isz = buf.itemsize
+        diff = (buf.view(np.uint8) != pristine).reshape(-1, isz).any(axis=1)
+        diff[j] = False
+        if diff.any():
+            return done
+        self._finish(done, r)
+        return r
+
+    def fresh(self, start: int) -> None:
+        """Directions from `start`, each point a new array never written again."""
+        ev, x, shape, dt, rdt = self.ev, self.x, self.shape, self.dt, self.rdt
+        fun = ev._bound()
+        asarray = np.asarray
+        cols, lo_all, hi_all = self.cols, self.lo, self.hi
+        L, n = cols.size, x.size
+        flat = len(shape) == 1
+        B = self.block
+        xr = x
+        count = 0
+        try:
+            for s in range(start, L, B):
+                e = min(L, s + B)
+                # the points of a block of directions, two rows per direction
+                P = np.empty((2 * (e - s), n), dtype=x.dtype)
+                P[...] = x
+                rr = np.arange(e - s)
+                P[2 * rr, cols[s:e]] = lo_all[s:e]
+                P[2 * rr + 1, cols[s:e]] = hi_all[s:e]
+                it = iter(P)
+                rows = iter(self.val[s:e])
+                for r in range(s, e):
+                    xr = next(it)
+                    if r == 0 and self.pending is not None:
+                        y0 = self.pending.reshape(shape)
+                    else:
+                        y0 = asarray(fun(xr))
+                        count += 1
+                        if y0.shape != shape or y0.dtype is not dt:
+                            ev._check_row(y0, xr, rdt)
+                        if self.safe:
+                            y0 = y0.copy()
+                    xr = next(it)
+                    y1 = asarray(fun(xr))
+                    count += 1
+                    if y1.shape != shape or y1.dtype is not dt:
+                        ev._check_row(y1, xr, rdt)
+                    b1 = y1.base
+                    if (
+                        y1 is y0
+                        or (b1 is not None and (b1 is y0 or b1 is y0.base))
+                        or y0.base is y1
+                    ) and self._aliased(y0, y1):
+                        self.safe = True
+                        y1 = y1.copy()
+                        xr = x.copy()
+                        xr[cols[r]] = lo_all[r]
+                        y0 = asarray(fun(xr)).copy()
+                        count += 1
+                    row = next(rows)
+                    if flat:
+                        np.subtract(y1, y0, row)
+                    else:
+                        np.subtract(y1.reshape(-1), y0.reshape(-1), row)
+                self._finish(s, e)
+        except Exception as exc:
+            if not isinstance(exc, ValueError) or "same shape" not in str(exc):
+                _note(exc, _fmt_point(xr))
+            raise
+        finally:
+            self.count += count
