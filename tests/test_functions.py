@@ -859,6 +859,29 @@ def test_serial_f_returning_its_input():
     assert np.array_equal(J2, np.eye(50)[::-1])
 
 
+def test_without_reference_counts(monkeypatch):
+    # where Python has no sys.getrefcount, every point is a new array
+    from numderiv import _core, _evaluate
+
+    x = np.linspace(-1, 1, 30)
+    J = nd.jacobian(testing.broyden_tridiagonal, x)
+    Jv = nd.jacobian(testing.broyden_tridiagonal_vectorized, x, vectorized=True)
+    monkeypatch.setattr(_evaluate, "_getrefcount", None)
+    monkeypatch.setattr(_core, "_getrefcount", None)
+    seen = []
+
+    def f(t):
+        seen.append(t)
+        return testing.broyden_tridiagonal(t)
+
+    assert np.array_equal(nd.jacobian(f, x), J)
+    assert len(seen) == 2 * x.size
+    assert len({p.tobytes() for p in seen}) == 2 * x.size
+    assert np.array_equal(
+        nd.jacobian(testing.broyden_tridiagonal_vectorized, x, vectorized=True), Jv
+    )
+
+
 def _scalar_kink(t):
     return t**2 if t >= 1 else t
 

@@ -18,14 +18,13 @@ the step.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ._evaluate import Evaluator
+from ._evaluate import Evaluator, _getrefcount
 from ._steps import Scheme, choose_kinds, scheme
 
 # Points built per block: bounds memory to about 32 MiB of float64.
@@ -486,7 +485,7 @@ def _batch_group(prov: Points, sch: Scheme, h: NDArray[Any]) -> _Group:
     nz = np.flatnonzero(zs != 0)
     K = nz.size
     X = np.empty((n, K * n), dtype=np.result_type(x, h))
-    refs = sys.getrefcount(X)
+    refs = _getrefcount(X) if _getrefcount is not None else -1
     X[...] = x[:, None]
     flat = X.reshape(-1)
     diag = np.arange(n) * (K * n + 1)
@@ -500,7 +499,8 @@ def _batch_group(prov: Points, sch: Scheme, h: NDArray[Any]) -> _Group:
     if (
         dt == X.dtype
         and M * n <= X.size
-        and sys.getrefcount(X) <= refs
+        and _getrefcount is not None
+        and _getrefcount(X) <= refs
         and not np.may_share_memory(X, Y)
     ):
         # f kept no reference to the points (the count of references to them
