@@ -386,9 +386,9 @@ class Evaluator:
             rdt,
         )
         st.pending = pending
-        r = st.reused(0) if _getrefcount is not None else 0
+        r = st.run(0, fresh=_getrefcount is None)
         if r < L:
-            st.fresh(r)
+            st.run(r, fresh=True)
         return st.count
 
     def _bound(self) -> Callable[[Any], Any]:
@@ -549,13 +549,14 @@ class _PairState:
     """The central first difference along coordinate axes, point by point.
 
     Direction ``r`` moves entry ``cols[r]`` of ``x`` to ``lo[r]`` and to
-    ``hi[r]``; ``val[r] = (f(hi) - f(lo)) * sca[r]``.  :meth:`reused` hands
+    ``hi[r]``; ``val[r] = (f(hi) - f(lo)) * sca[r]``.  :meth:`run` hands
     ``f`` one array for every point, changing two entries per direction, as
     long as ``f`` keeps no reference to it (its count of references is
     unchanged after each call) and leaves its values as they were (checked
     every few dozen directions, bit for bit).  Where either fails, the
-    directions since the last check are evaluated again by :meth:`fresh`,
-    with a new array per point.  ``count`` is the number of evaluations.
+    directions since the last check are evaluated again with a new array per
+    point, which is never written again.  ``count`` is the number of
+    evaluations.
     """
 
     def __init__(
@@ -576,7 +577,7 @@ class _PairState:
         self.pending: NDArray[Any] | None = None  # f at the first lo point, if known
         self.count = 0
         self.safe = False  # set once f is seen to return one buffer every time
-        # directions per block: the block's points stay in cache
+        # directions per block: the block's values stay in cache
         self.block = max(1, min(64, (1 << 17) // max(1, x.size)))
         self._ones = np.ones(val.shape[1], dtype=val.dtype)
 
@@ -595,38 +596,31 @@ class _PairState:
         if not np.isfinite(blk.dot(self._ones).sum()):
             self.ev.nonfinite = True
 
-    @staticmethod
-    def _aliased(y0: NDArray[Any], y1: NDArray[Any]) -> bool:
-        """Whether ``f`` returned the same buffer for both points.
+    def run(self, start: int, fresh: bool) -> int:
+        """Directions from `start`; returns where to go on with ``fresh=True``.
 
-        The callers test first, cheaply, whether the two arrays are or view
-        one another or one base; this looks at their memory.
+        With `fresh`, every point is a new array; else one array serves
+        every point while ``f`` allows it.  Returns ``len(cols)`` when all
+        directions are done.
         """
-        return bool(np.shares_memory(y0, y1))
-
-    def reused(self, start: int) -> int:
-        """Directions from `start` with one reused point; returns where to go on.
-
-        Returns ``len(cols)`` when all are done, else the first direction
-        that :meth:`fresh` must evaluate.
-        """
-        assert _getrefcount is not None
-        rc = _getrefcount
         ev, x, shape, dt, rdt = self.ev, self.x, self.shape, self.dt, self.rdt
         fun = ev._bound()
         asarray = np.asarray
+        if _getrefcount is None:
+            fresh = True
+        rc = _getrefcount or (lambda a: 0)  # the count is read only when reusing
         cols = self.cols.tolist()
         lo, hi, xs = self.lo.tolist(), self.hi.tolist(), x.tolist()
         L = len(cols)
-        buf = np.array(x, order="C")
-        pristine = buf.view(np.uint8).copy()
+        xc = np.array(x, order="C")  # never handed to f
+        buf = xc.copy()
+        pristine = xc.view(np.uint8)
         base = rc(buf)
         val, pending, B = self.val, self.pending, self.block
         rows = iter(val[start:])
         flat = len(shape) == 1
         safe = self.safe
         done = start  # rows before `done` are checked and scaled
-        r = start
         count = 0
         try:
             for r in range(start, L):
@@ -634,19 +628,23 @@ class _PairState:
                 if r == 0 and pending is not None:
                     y0 = pending.reshape(shape)
                 else:
+                    if fresh:
+                        buf = xc.copy()
                     buf[j] = lo[r]
                     y0 = asarray(fun(buf))
                     count += 1
-                    if rc(buf) != base:
+                    if not fresh and rc(buf) != base:
                         return self._kept(buf, pristine, j, done, r)
                     if y0.shape != shape or y0.dtype is not dt:
                         ev._check_row(y0, buf, rdt)
                     if safe:
                         y0 = y0.copy()
+                if fresh:
+                    buf = xc.copy()
                 buf[j] = hi[r]
                 y1 = asarray(fun(buf))
                 count += 1
-                if rc(buf) != base:
+                if not fresh and rc(buf) != base:
                     return self._kept(buf, pristine, j, done, r)
                 if y1.shape != shape or y1.dtype is not dt:
                     ev._check_row(y1, buf, rdt)
@@ -655,23 +653,26 @@ class _PairState:
                     y1 is y0
                     or (b1 is not None and (b1 is y0 or b1 is y0.base))
                     or y0.base is y1
-                ) and self._aliased(y0, y1):
+                ) and np.shares_memory(y0, y1):
                     # f reused its output buffer: y0 is lost; evaluate it
                     # again, and copy values from now on
                     self.safe = safe = True
                     y1 = y1.copy()
+                    if fresh:
+                        buf = xc.copy()
                     buf[j] = lo[r]
                     y0 = asarray(fun(buf)).copy()
                     count += 1
-                    if rc(buf) != base:
+                    if not fresh and rc(buf) != base:
                         return self._kept(buf, pristine, j, done, r)
-                buf[j] = xs[j]
+                if not fresh:
+                    buf[j] = xs[j]
                 if flat:
                     np.subtract(y1, y0, next(rows))
                 else:
                     np.subtract(y1.reshape(-1), y0.reshape(-1), next(rows))
                 if r + 1 - done >= B or r + 1 == L:
-                    if (buf.view(np.uint8) != pristine).any():
+                    if not fresh and (buf.view(np.uint8) != pristine).any():
                         return done  # f wrote into its point
                     self._finish(done, r + 1)
                     done = r + 1
@@ -700,66 +701,3 @@ class _PairState:
             return done
         self._finish(done, r)
         return r
-
-    def fresh(self, start: int) -> None:
-        """Directions from `start`, each point a new array never written again."""
-        ev, x, shape, dt, rdt = self.ev, self.x, self.shape, self.dt, self.rdt
-        fun = ev._bound()
-        asarray = np.asarray
-        cols, lo_all, hi_all = self.cols, self.lo, self.hi
-        L, n = cols.size, x.size
-        flat = len(shape) == 1
-        B = self.block
-        xr = x
-        count = 0
-        try:
-            for s in range(start, L, B):
-                e = min(L, s + B)
-                # the points of a block of directions, two rows per direction
-                P = np.empty((2 * (e - s), n), dtype=x.dtype)
-                P[...] = x
-                rr = np.arange(e - s)
-                P[2 * rr, cols[s:e]] = lo_all[s:e]
-                P[2 * rr + 1, cols[s:e]] = hi_all[s:e]
-                it = iter(P)
-                rows = iter(self.val[s:e])
-                for r in range(s, e):
-                    xr = next(it)
-                    if r == 0 and self.pending is not None:
-                        y0 = self.pending.reshape(shape)
-                    else:
-                        y0 = asarray(fun(xr))
-                        count += 1
-                        if y0.shape != shape or y0.dtype is not dt:
-                            ev._check_row(y0, xr, rdt)
-                        if self.safe:
-                            y0 = y0.copy()
-                    xr = next(it)
-                    y1 = asarray(fun(xr))
-                    count += 1
-                    if y1.shape != shape or y1.dtype is not dt:
-                        ev._check_row(y1, xr, rdt)
-                    b1 = y1.base
-                    if (
-                        y1 is y0
-                        or (b1 is not None and (b1 is y0 or b1 is y0.base))
-                        or y0.base is y1
-                    ) and self._aliased(y0, y1):
-                        self.safe = True
-                        y1 = y1.copy()
-                        xr = x.copy()
-                        xr[cols[r]] = lo_all[r]
-                        y0 = asarray(fun(xr)).copy()
-                        count += 1
-                    row = next(rows)
-                    if flat:
-                        np.subtract(y1, y0, row)
-                    else:
-                        np.subtract(y1.reshape(-1), y0.reshape(-1), row)
-                self._finish(s, e)
-        except Exception as exc:
-            if not isinstance(exc, ValueError) or "same shape" not in str(exc):
-                _note(exc, _fmt_point(xr))
-            raise
-        finally:
-            self.count += count
