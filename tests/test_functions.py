@@ -543,6 +543,51 @@ def test_nonfinite_both_sides_is_nan_with_status():
     assert not np.isnan(J[0, 0])
 
 
+@pytest.mark.parametrize("method", ["central", "forward", "backward"])
+@pytest.mark.parametrize("x", [[0.2, 1.0 - 2.0**-30, 1.0, 0.9], [0.2, 1.5, 0.7]])
+def test_serial_fast_path_falls_back_like_the_full_path(method, x):
+    # without full_output a serial Jacobian takes the fast pair loop; where f
+    # is NaN on one side it must fall back exactly as the general path does
+    def f(t):
+        return np.where(t > 1.0, np.nan, t**3)
+
+    x = np.array(x)
+    J = nd.jacobian(f, x, method=method)
+    Jf, info = nd.jacobian(f, x, method=method, full_output=True)
+    assert np.array_equal(np.isnan(J), np.isnan(Jf))
+    ok = ~np.isnan(J)
+    assert np.allclose(J[ok], Jf[ok], rtol=1e-6, atol=1e-12)
+    exact = np.diag(np.where(x > 1.0, np.nan, 3 * x**2))
+    assert np.allclose(J[ok], exact[ok], rtol=1e-6, atol=1e-12)
+    # NaN exactly where f is NaN at x (row), or on both sides (column)
+    assert np.array_equal(np.isnan(J).any(axis=1), x > 1.0)
+    fell_back = 0 if method == "backward" else 1  # backward never needs to
+    assert info.status == (-3 if (x > 1.0).any() else fell_back)
+
+
+@pytest.mark.parametrize(
+    ("method", "calls_per_n", "extra"),
+    [("central", 2, 0), ("forward", 1, 1), ("backward", 1, 1)],
+)
+def test_serial_fast_path_exact_evaluations(method, calls_per_n, extra):
+    calls = []
+
+    def f(t):
+        calls.append(t.copy())
+        return testing.broyden_tridiagonal(t)
+
+    x = np.linspace(-1, 1, 40)
+    J = nd.jacobian(f, x, method=method)
+    assert len(calls) == calls_per_n * x.size + extra
+    assert np.allclose(J, testing.broyden_tridiagonal_jacobian(x), atol=1e-6)
+    if extra:  # f(x) once, first
+        assert np.array_equal(calls[0], x)
+    # f0 given: no evaluation at x
+    calls.clear()
+    J0 = nd.jacobian(f, x, method=method, f0=testing.broyden_tridiagonal(x))
+    assert len(calls) == calls_per_n * x.size and np.array_equal(J0, J)
+
+
 # ---------------------------------------------------------------------------
 # errors and bad input
 

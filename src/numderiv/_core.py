@@ -393,11 +393,25 @@ def _stream_group(
     keys = list(contrib)
     ntarget = 3 if want_error else 1
     plan = [contrib[z] for z in keys]
+    f0 = None
+    if (
+        ntarget == 1
+        and len(keys) == 1
+        and len(center) == 1
+        and len(plan[0]) == 1
+        and plan[0][0][1] == -center[0][1]
+    ):
+        # f(x) and one other value (forward and backward order 1): the pair
+        # loop below, with f(x) as one of the two
+        f0 = prov.center(idx)[:, 0]
+        both = sorted([(keys[0], plan[0]), (0.0, center)])
+        keys, plan, center = [z for z, _ in both], [p for _, p in both], []
     pair = (
         len(keys) == 2
         and ntarget == 1
         and plan[0] == [(0, -plan[1][0][1])]
         and len(plan[1]) == 1
+        and not center
     )
     scale = (plan[1][0][1] if pair else 1.0) / h**m
     rows = prov.ev.fold_axes(
@@ -408,6 +422,7 @@ def _stream_group(
         plan,
         ntarget,
         pair_scale=scale if pair else None,
+        f0=f0,
     )
     if center:
         f0 = prov.center(idx)[:, 0]

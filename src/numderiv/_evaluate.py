@@ -259,6 +259,7 @@ class Evaluator:
         plan: list[list[tuple[int, float]]],
         ntarget: int,
         pair_scale: NDArray[Any] | None = None,
+        f0: NDArray[Any] | None = None,
     ) -> list[NDArray[Any]]:
         """Serial ``f`` along coordinate axes, each value folded in as it comes.
 
@@ -269,8 +270,9 @@ class Evaluator:
         ``w |f|``).  Returns the targets, shape ``(len(cols), M)``.  One or
         two vector operations per point, no table of values, and each value
         is used before ``f`` is called again (``f`` may reuse its buffer).
-        With `pair_scale`, the caller's scheme is the central first difference
-        (two offsets, opposite weights): see :meth:`_fold_pair`.
+        With `pair_scale`, the caller's scheme is a difference of two values
+        (two offsets, opposite weights; an offset 0 takes its value from `f0`,
+        ``f(x)`` flattened): see :meth:`_fold_pair`.
         """
         fun = self._bound()
         L = len(cols)
@@ -303,7 +305,17 @@ class Evaluator:
         try:
             if pair_scale is not None:
                 count = self._fold_pair(
-                    x, cols, steps, keys, out[0], pair_scale, pending, shape, dt, rdt
+                    x,
+                    cols,
+                    steps,
+                    keys,
+                    out[0],
+                    pair_scale,
+                    pending,
+                    shape,
+                    dt,
+                    rdt,
+                    f0,
                 )
                 return out
             for r in range(L):
@@ -356,8 +368,12 @@ class Evaluator:
         shape: tuple[int, ...],
         dt: Any,
         rdt: Any,
+        f0: NDArray[Any] | None = None,
     ) -> int:
-        """The central first difference: ``val[r] = (y(z1) - y(z0)) * scale[r]``.
+        """A difference of two values: ``val[r] = (y(z1) - y(z0)) * scale[r]``.
+
+        ``y(0)`` is `f0` (forward and backward differences of order 1); the
+        other offsets are evaluated.
 
         One subtraction and one scaling per direction, while the row is in
         cache; returns the number of evaluations (the caller adds them to the
@@ -386,6 +402,8 @@ class Evaluator:
             rdt,
         )
         st.pending = pending
+        if f0 is not None:  # f(x) is one of the two values
+            st.f0, st.lo_is_x, st.hi_is_x = f0, z0 == 0.0, z1 == 0.0
         r = st.run(0, fresh=_getrefcount is None)
         if r < L:
             st.run(r, fresh=True)
@@ -575,6 +593,8 @@ class _PairState:
         self.ev, self.x, self.cols, self.lo, self.hi = ev, x, cols, lo, hi
         self.val, self.sca, self.shape, self.dt, self.rdt = val, sca, shape, dt, rdt
         self.pending: NDArray[Any] | None = None  # f at the first lo point, if known
+        self.f0: NDArray[Any] | None = None  # f(x), flat, where lo or hi is x
+        self.lo_is_x = self.hi_is_x = False
         self.count = 0
         self.safe = False  # set once f is seen to return one buffer every time
         # directions per block: the block's values stay in cache
@@ -619,13 +639,17 @@ class _PairState:
         val, pending, B = self.val, self.pending, self.block
         rows = iter(val[start:])
         flat = len(shape) == 1
+        lo_is_x, hi_is_x = self.lo_is_x, self.hi_is_x
+        f0: NDArray[Any] = self.f0 if self.f0 is not None else xc  # xc: unused
         safe = self.safe
         done = start  # rows before `done` are checked and scaled
         count = 0
         try:
             for r in range(start, L):
                 j = cols[r]
-                if r == 0 and pending is not None:
+                if lo_is_x:
+                    y0 = f0
+                elif r == 0 and pending is not None:
                     y0 = pending.reshape(shape)
                 else:
                     if fresh:
@@ -639,15 +663,18 @@ class _PairState:
                         ev._check_row(y0, buf, rdt)
                     if safe:
                         y0 = y0.copy()
-                if fresh:
-                    buf = xc.copy()
-                buf[j] = hi[r]
-                y1 = asarray(fun(buf))
-                count += 1
-                if not fresh and rc(buf) != base:
-                    return self._kept(buf, pristine, j, done, r)
-                if y1.shape != shape or y1.dtype is not dt:
-                    ev._check_row(y1, buf, rdt)
+                if hi_is_x:
+                    y1 = f0
+                else:
+                    if fresh:
+                        buf = xc.copy()
+                    buf[j] = hi[r]
+                    y1 = asarray(fun(buf))
+                    count += 1
+                    if not fresh and rc(buf) != base:
+                        return self._kept(buf, pristine, j, done, r)
+                    if y1.shape != shape or y1.dtype is not dt:
+                        ev._check_row(y1, buf, rdt)
                 b1 = y1.base
                 if (
                     y1 is y0
