@@ -889,6 +889,103 @@ def test_serial_f_that_writes_into_its_input(when):
     assert info.nfev == len(calls)
 
 
+@pytest.mark.parametrize(
+    "kw",
+    [{"full_output": True}, {"order": 4}, {"method": "forward", "order": 2}],
+)
+@pytest.mark.parametrize(
+    "when", ["keeps every 9th", "writes once", "writes always", "writes, later keeps"]
+)
+def test_serial_block_fold_with_f_that_keeps_or_writes(kw, when):
+    # schemes other than a difference of two values copy each value into a
+    # table of the block: the same guarantees as the pair loop
+    calls = []
+    kept = []
+
+    def f(t):
+        y = _dense(t)
+        calls.append(None)
+        k = len(calls)
+        if when == "keeps every 9th" and k % 9 == 0:
+            kept.append((t, t.copy()))
+        elif (when == "writes once" and k == 77) or (
+            when == "writes, later keeps" and k == 70
+        ):
+            t[5] += 1.0
+        elif when == "writes always":
+            t[::3] = 7.0
+        elif when == "writes, later keeps" and k == 77:
+            kept.append((t, t.copy()))
+        return y
+
+    x = np.linspace(-1, 1, 100)
+    got = nd.jacobian(f, x, **kw)
+    clean = nd.jacobian(_dense, x, **kw)
+    assert all(np.array_equal(a, b) for a, b in kept)
+    if kw.get("full_output"):
+        assert np.array_equal(got[0], clean[0])
+        assert np.array_equal(got[1].error, clean[1].error)
+        assert got[1].nfev == len(calls) >= clean[1].nfev
+    else:
+        assert np.array_equal(got, clean)
+
+
+def _scribbling(g):
+    """g, but it overwrites its input after use (bad manners, but allowed)."""
+
+    def f(t, *args):
+        y = np.array(g(t, *args), copy=True)
+        if isinstance(t, np.ndarray) and t.flags.writeable:
+            t[...] = 7.0
+        return y
+
+    return f
+
+
+def _sum_sin_dense(t):
+    return np.sum(np.sin(t) * np.sum(t, axis=0), axis=0)
+
+
+@pytest.mark.parametrize(
+    ("api", "g", "kw"),
+    [
+        (nd.jacobian, _dense, {}),
+        (nd.jacobian, _dense, {"method": "forward"}),
+        (nd.jacobian, _dense, {"method": "complex"}),
+        (nd.jacobian, _dense, {"order": 6, "full_output": True}),
+        (nd.jacobian, _dense, {"vectorized": True}),
+        (nd.jacobian, _dense, {"vectorized": True, "full_output": True}),
+        (nd.jacobian, _dense, {"bounds": (-1.0, 1.0)}),
+        (nd.jacobian, _dense, {"directions": np.eye(6)[::-1]}),
+        (nd.jacobian, _dense, {"sparsity": np.ones((6, 6))}),
+        (nd.gradient, _sum_sin_dense, {}),
+        (nd.hessian, _sum_sin_dense, {}),
+        (nd.hessian, _sum_sin_dense, {"method": "forward", "full_output": True}),
+        (nd.hessian, _sum_sin_dense, {"vectorized": True}),
+        (nd.jvp, _dense, {"v": np.arange(6.0)}),
+        (nd.hvp, _sum_sin_dense, {"v": np.arange(6.0)}),
+        (nd.derivative, np.sin, {}),
+        (nd.derivative, np.sin, {"vectorized": False, "order": 4}),
+    ],
+)
+def test_f_writing_into_its_input_changes_nothing(api, g, kw):
+    x = np.linspace(-1.0, 1.0, 6)
+    x_before = x.copy()
+    kw = dict(kw)
+    v = kw.pop("v", None)
+    args = (x,) if v is None else (x, v)
+    got = api(_scribbling(g), *args, **kw)
+    want = api(g, *args, **kw)
+    assert np.array_equal(x, x_before)  # the caller's point is untouched
+    if kw.get("full_output"):
+        got, ginfo = got
+        want, winfo = want
+        assert np.array_equal(ginfo.error, winfo.error)
+    if hasattr(got, "toarray"):
+        got, want = got.toarray(), want.toarray()
+    assert np.array_equal(got, want)
+
+
 def test_serial_f_returning_its_input():
     x = np.linspace(-1, 1, 50)
     calls = []

@@ -276,7 +276,7 @@ class Elements:
 
     def center(self, idx: NDArray[Any]) -> NDArray[Any]:
         if self._f0 is None:
-            self._f0 = self._call(self.x)
+            self._f0 = self._call(self.x.copy())  # f may write into its input
         return self._f0[:, idx]
 
     def eval(self, idx: NDArray[Any], T: NDArray[Any]) -> list[NDArray[Any]]:
@@ -413,7 +413,10 @@ def _stream_group(
         and len(plan[1]) == 1
         and not center
     )
+    if center:
+        f0 = prov.center(idx)[:, 0]
     scale = (plan[1][0][1] if pair else 1.0) / h**m
+    prov.ev.nonfinite = False
     rows = prov.ev.fold_axes(
         prov.x,
         idx.tolist(),
@@ -421,21 +424,16 @@ def _stream_group(
         keys,
         plan,
         ntarget,
-        pair_scale=scale if pair else None,
+        scale,
+        center=center,
         f0=f0,
+        pair=pair,
     )
-    if center:
-        f0 = prov.center(idx)[:, 0]
-        for t, w in center:
-            rows[t] += (abs(w) * np.abs(f0) if t == 2 else w * f0)[None, :]
-    if not pair:
-        for r in rows:
-            r *= scale[:, None]
     value = rows[0].T
     half = rows[1].T if want_error else None
     noise = rows[2].T if want_error else None
-    if pair and not prov.ev.nonfinite:
-        # the pair loop looked at every block already
+    if not prov.ev.nonfinite:
+        # the fold looked at every block already
         return _fast_group(prov, sch, idx, h, value, half, noise, None)
     # a column sum is non-finite when an entry is (or, rarely, overflows:
     # then the entries are checked one by one)
@@ -747,20 +745,32 @@ def _differentiate(
             value[:, g.idx] = g.value
     error = None
     if want_error:
-        error = np.empty(value.shape)
+        # in the memory order of the values (the serial paths give them
+        # transposed), built in place: a few passes, no temporaries
+        error = np.empty_like(value, dtype=np.float64)
+        whole = len(final) == 1 and final[0].value is value
         for g in final:
             assert g.half is not None and g.noise is not None
             p = g.sch.order
             # D(h) - D(h/2) ~ (1 - 2^-p) C h^p f^(m+p): the truncation error of
             # D(h), doubled for the higher-order terms the model leaves out
-            trunc = np.abs(g.value - g.half) * (2.0 * 2.0**p / (2.0**p - 1.0))
+            e = np.abs(g.value - g.half)
+            e *= 2.0 * 2.0**p / (2.0**p - 1.0)
             # round-off: f is assumed correct to a few ulps of its size (the
             # callers add what cancellation inside f costs, seen through the
             # inputs: eps * sum_k |df/dx_k| |x_k|); complex arithmetic rounds
             # more, and the complex step's imaginary parts cancel as well for
             # derivatives >= 2
             ulps = 64.0 if g.sch.is_complex else 8.0
-            error[:, g.idx] = trunc + ulps * eps * g.noise + eps * np.abs(g.value)
+            tmp = np.multiply(g.noise, ulps * eps)
+            e += tmp
+            np.abs(g.value, out=tmp)
+            tmp *= eps
+            e += tmp
+            if whole:
+                error = e
+            else:
+                error[:, g.idx] = e
     if any(g.bad.any() for g in final):
         bad = ~np.isfinite(value)
         value[bad] = np.nan

@@ -179,7 +179,12 @@ class Evaluator:
 
     # -- single points and rows ----------------------------------------------
     def point(self, x: NDArray[Any]) -> NDArray[Any]:
-        """``f(x)`` at one point, flattened to shape ``(M,)``."""
+        """``f(x)`` at one point, flattened to shape ``(M,)``.
+
+        ``f`` gets a copy: it may write into its input, and `x` is often the
+        point of the whole computation.
+        """
+        x = x.copy()
         try:
             if self.vectorized:
                 y = np.asarray(self.fun(x[:, None], *self.args, **self.kwargs))
@@ -258,30 +263,34 @@ class Evaluator:
         keys: list[float],
         plan: list[list[tuple[int, float]]],
         ntarget: int,
-        pair_scale: NDArray[Any] | None = None,
+        scale: NDArray[Any],
+        center: list[tuple[int, float]] | None = None,
         f0: NDArray[Any] | None = None,
+        pair: bool = False,
     ) -> list[NDArray[Any]]:
-        """Serial ``f`` along coordinate axes, each value folded in as it comes.
+        """Serial ``f`` along coordinate axes, combined block by block.
 
         The hot path of a serial Jacobian.  For direction ``r`` (axis
         ``cols[r]``, step ``steps[r]``) and each offset ``z`` in `keys`,
-        ``f(x + z h e_j)`` is added with weight ``w`` to row ``r`` of target
-        ``t`` for every ``(t, w)`` in the offset's `plan` (target 2 adds
-        ``w |f|``).  Returns the targets, shape ``(len(cols), M)``.  One or
-        two vector operations per point, no table of values, and each value
-        is used before ``f`` is called again (``f`` may reuse its buffer).
-        With `pair_scale`, the caller's scheme is a difference of two values
-        (two offsets, opposite weights; an offset 0 takes its value from `f0`,
-        ``f(x)`` flattened): see :meth:`_fold_pair`.
+        ``f(x + z h e_j)`` enters row ``r`` of target ``t`` with weight ``w``
+        for every ``(t, w)`` in the offset's `plan` (target 2 takes
+        ``w |f|``), and so does `f0` (``f(x)``, flattened) for every ``(t, w)``
+        in `center`; row ``r`` is then multiplied by ``scale[r]``.  Returns the
+        targets, shape ``(len(cols), M)``.  Values are combined while in
+        cache, a block of directions at a time; ``self.nonfinite`` is set if
+        a value of target 0 is not finite.
+
+        With `pair`, the scheme is a difference of two values (two offsets,
+        opposite weights, the second weight already in `scale`; an offset 0
+        takes its value from `f0`): see :class:`_PairFold`.  Otherwise see
+        :class:`_BlockFold`.  Both hand ``f`` one reused array while ``f``
+        allows it (see :class:`_AxisFold`).
         """
-        fun = self._bound()
         L = len(cols)
-        xs = x.tolist()
-        asarray = np.asarray
         pending = None
         if self.shape is None:
             xr = x.copy()
-            xr[cols[0]] = xs[cols[0]] + keys[0] * steps[0]
+            xr[cols[0]] = x[cols[0]] + keys[0] * steps[0]
             pending = self.point(xr)
         shape, dt = self.shape, self.dtype
         assert shape is not None and dt is not None
@@ -290,124 +299,28 @@ class Evaluator:
         out = [
             np.empty((L, M), dtype=rdt if t < 2 else np.float64) for t in range(ntarget)
         ]
-        tmp = np.empty(M, dtype=rdt)
-        # per offset and target: does this value start the row or add to it?
-        seen: set[int] = set()
-        steps_of: list[list[tuple[int, float, bool]]] = []
-        for targets in plan:
-            steps_of.append([(t, w, t not in seen) for t, w in targets])
-            seen.update(t for t, _ in targets)
-        for t in range(ntarget):
-            if t not in seen:
-                out[t].fill(0)
-        count = 0
-        xr = x
-        try:
-            if pair_scale is not None:
-                count = self._fold_pair(
-                    x,
-                    cols,
-                    steps,
-                    keys,
-                    out[0],
-                    pair_scale,
-                    pending,
-                    shape,
-                    dt,
-                    rdt,
-                    f0,
-                )
-                return out
-            for r in range(L):
-                j, hj = cols[r], steps[r]
-                xj = xs[j]
-                for k, z in enumerate(keys):
-                    if pending is not None:
-                        y, pending = pending, None
-                    else:
-                        xr = x.copy()
-                        xr[j] = xj + z * hj
-                        y = asarray(fun(xr))
-                        count += 1
-                        if y.shape != shape or (y.dtype is not dt and y.dtype != dt):
-                            self._check_row(y, xr, rdt)
-                    yf = y.reshape(-1)
-                    for t, w, init in steps_of[k]:
-                        row = out[t][r]
-                        if t == 2:
-                            np.abs(yf, out=tmp if not init else row)
-                            if init:
-                                row *= w
-                                continue
-                            tmp *= w
-                        elif init:
-                            np.multiply(yf, w, out=row)
-                            continue
-                        else:
-                            np.multiply(yf, w, out=tmp)
-                        row += tmp
-        except Exception as exc:
-            if not isinstance(exc, ValueError) or "same shape" not in str(exc):
-                _note(exc, _fmt_point(xr))
-            raise
-        finally:
-            self.nfev += count
-            self.ncalls += count
-            self._tick(count)
-        return out
-
-    def _fold_pair(
-        self,
-        x: NDArray[Any],
-        cols: list[int],
-        steps: list[float],
-        keys: list[float],
-        val: NDArray[Any],
-        scale: NDArray[Any] | None,
-        pending: NDArray[Any] | None,
-        shape: tuple[int, ...],
-        dt: Any,
-        rdt: Any,
-        f0: NDArray[Any] | None = None,
-    ) -> int:
-        """A difference of two values: ``val[r] = (y(z1) - y(z0)) * scale[r]``.
-
-        ``y(0)`` is `f0` (forward and backward differences of order 1); the
-        other offsets are evaluated.
-
-        One subtraction and one scaling per direction, while the row is in
-        cache; returns the number of evaluations (the caller adds them to the
-        counts; when f raises, no result and no count is returned).
-
-        The points go to ``f`` in one reused array, two entries of which
-        change per direction (see :class:`_PairState`), for as long as ``f``
-        neither keeps a reference to it nor writes into it; from the first
-        direction where it does, every point is a new array that is never
-        written again.
-        """
-        z0, z1 = keys
-        L = len(cols)
         colsa = np.asarray(cols, dtype=np.intp)
         hs = np.asarray(steps, dtype=x.dtype)
-        st = _PairState(
-            self,
-            x,
-            colsa,
-            x[colsa] + z0 * hs,
-            x[colsa] + z1 * hs,
-            val,
-            np.asarray(scale if scale is not None else np.ones(L), dtype=val.dtype),
-            shape,
-            dt,
-            rdt,
-        )
+        points = [x[colsa] + z * hs for z in keys]
+        sca = np.asarray(scale, dtype=out[0].dtype)
+        st: _AxisFold
+        if pair:
+            st = _PairFold(self, x, colsa, points, out, sca, shape, dt, rdt)
+            if f0 is not None:  # f(x) is one of the two values
+                st.f0, st.lo_is_x, st.hi_is_x = f0, keys[0] == 0.0, keys[1] == 0.0
+        else:
+            st = _BlockFold(self, x, colsa, points, out, sca, shape, dt, rdt)
+            st.plan(plan, center or [], f0)
         st.pending = pending
-        if f0 is not None:  # f(x) is one of the two values
-            st.f0, st.lo_is_x, st.hi_is_x = f0, z0 == 0.0, z1 == 0.0
-        r = st.run(0, fresh=_getrefcount is None)
-        if r < L:
-            st.run(r, fresh=True)
-        return st.count
+        try:
+            r = st.run(0, fresh=_getrefcount is None)
+            if r < L:
+                st.run(r, fresh=True)
+        finally:
+            self.nfev += st.count
+            self.ncalls += st.count
+            self._tick(st.count)
+        return out
 
     def _bound(self) -> Callable[[Any], Any]:
         """``f`` with its extra arguments bound: ``g(x) = f(x, *args, **kwargs)``."""
@@ -563,18 +476,17 @@ class Evaluator:
         return Y.reshape(N, -1).T
 
 
-class _PairState:
-    """The central first difference along coordinate axes, point by point.
+class _AxisFold:
+    """Values of ``f`` along coordinate axes, point by point, for a serial ``f``.
 
-    Direction ``r`` moves entry ``cols[r]`` of ``x`` to ``lo[r]`` and to
-    ``hi[r]``; ``val[r] = (f(hi) - f(lo)) * sca[r]``.  :meth:`run` hands
-    ``f`` one array for every point, changing two entries per direction, as
-    long as ``f`` keeps no reference to it (its count of references is
-    unchanged after each call) and leaves its values as they were (checked
-    every few dozen directions, bit for bit).  Where either fails, the
-    directions since the last check are evaluated again with a new array per
-    point, which is never written again.  ``count`` is the number of
-    evaluations.
+    Direction ``r`` moves entry ``cols[r]`` of ``x`` to ``points[k][r]`` for
+    each offset ``k``.  :meth:`run` hands ``f`` one array for every point,
+    changing one entry at a time, as long as ``f`` keeps no reference to it
+    (its count of references is unchanged after each call) and leaves its
+    values as they were (checked every block of directions, bit for bit).
+    Where either fails, the directions since the last check are evaluated
+    again with a new array per point, which is never written again.  The
+    subclasses combine the values; ``count`` is the number of evaluations.
     """
 
     def __init__(
@@ -582,39 +494,21 @@ class _PairState:
         ev: Evaluator,
         x: NDArray[Any],
         cols: NDArray[Any],
-        lo: NDArray[Any],
-        hi: NDArray[Any],
-        val: NDArray[Any],
+        points: list[NDArray[Any]],
+        out: list[NDArray[Any]],
         sca: NDArray[Any],
         shape: tuple[int, ...],
         dt: Any,
         rdt: Any,
     ) -> None:
-        self.ev, self.x, self.cols, self.lo, self.hi = ev, x, cols, lo, hi
-        self.val, self.sca, self.shape, self.dt, self.rdt = val, sca, shape, dt, rdt
-        self.pending: NDArray[Any] | None = None  # f at the first lo point, if known
-        self.f0: NDArray[Any] | None = None  # f(x), flat, where lo or hi is x
-        self.lo_is_x = self.hi_is_x = False
+        self.ev, self.x, self.cols, self.points, self.out = ev, x, cols, points, out
+        self.sca, self.shape, self.dt, self.rdt = sca, shape, dt, rdt
+        self.pending: NDArray[Any] | None = None  # f at the first point, if known
         self.count = 0
-        self.safe = False  # set once f is seen to return one buffer every time
         # directions per block: the block's values stay in cache
-        self.block = max(1, min(64, (1 << 17) // max(1, x.size)))
-        self._ones = np.ones(val.shape[1], dtype=val.dtype)
-
-    def _finish(self, s: int, e: int) -> None:
-        """Scale rows ``s:e`` while in cache; note a non-finite value there."""
-        if e <= s:
-            return
-        blk = self.val[s:e]
-        sc = self.sca[s:e]
-        if sc[0] == sc[-1] and (sc == sc[0]).all():
-            np.multiply(blk, sc[0], blk)  # one step for all: twice as fast
-        else:
-            np.multiply(blk, sc[:, None], blk)
-        # a sum is non-finite if one of its terms is (a product with ones is
-        # the fastest sum)
-        if not np.isfinite(blk.dot(self._ones).sum()):
-            self.ev.nonfinite = True
+        M = out[0].shape[1]
+        self.block = max(1, min(64, (1 << 17) // max(1, M * len(points))))
+        self._ones = np.ones(M, dtype=out[0].dtype)
 
     def run(self, start: int, fresh: bool) -> int:
         """Directions from `start`; returns where to go on with ``fresh=True``.
@@ -623,25 +517,101 @@ class _PairState:
         every point while ``f`` allows it.  Returns ``len(cols)`` when all
         directions are done.
         """
-        ev, x, shape, dt, rdt = self.ev, self.x, self.shape, self.dt, self.rdt
-        fun = ev._bound()
-        asarray = np.asarray
+        raise NotImplementedError
+
+    def _finish(self, s: int, e: int) -> None:
+        """Combine and scale rows ``s:e`` of the targets."""
+        raise NotImplementedError
+
+    def _scale(self, s: int, e: int) -> None:
+        """Scale rows ``s:e`` while in cache; note a non-finite value there."""
+        sc = self.sca[s:e]
+        uniform = sc[0] == sc[-1] and (sc == sc[0]).all()
+        for blk in (o[s:e] for o in self.out):
+            if uniform:
+                np.multiply(blk, sc[0], blk)  # one step for all: twice as fast
+            else:
+                np.multiply(blk, sc[:, None], blk)
+        # a sum is non-finite if one of its terms is (a product with ones is
+        # the fastest sum)
+        if not np.isfinite(self.out[0][s:e].dot(self._ones).sum()):
+            self.ev.nonfinite = True
+
+    def _kept(
+        self, buf: NDArray[Any], pristine: NDArray[Any], j: int, done: int, r: int
+    ) -> int:
+        """``f`` kept a reference to the point (direction `r`): where to go on.
+
+        The array is never written again; the directions since the last
+        check are evaluated again if ``f`` changed an entry of it other
+        than ``j`` (which holds this direction's offset), else they are
+        finished here.
+        """
+        isz = buf.itemsize
+        diff = (buf.view(np.uint8) != pristine).reshape(-1, isz).any(axis=1)
+        diff[j] = False
+        if diff.any():
+            return done
+        if r > done:
+            self._finish(done, r)
+        return r
+
+    def _checked(
+        self, buf: NDArray[Any], pristine: NDArray[Any], fresh: bool, s: int, e: int
+    ) -> bool:
+        """End of a block: if ``f`` left the point as it was, finish rows ``s:e``.
+
+        Returns False where ``f`` wrote into the point (the rows are then to
+        be evaluated again, with new arrays).
+        """
+        if not fresh and (buf.view(np.uint8) != pristine).any():
+            return False
+        self._finish(s, e)
+        return True
+
+    def _setup(self, fresh: bool) -> tuple[Any, ...]:
+        """What both loops need: the point buffers and a reference counter.
+
+        The caller reads the count of references to the buffer itself, in
+        the frame where it compares it later.
+        """
         if _getrefcount is None:
             fresh = True
         rc = _getrefcount or (lambda a: 0)  # the count is read only when reusing
-        cols = self.cols.tolist()
-        lo, hi, xs = self.lo.tolist(), self.hi.tolist(), x.tolist()
-        L = len(cols)
-        xc = np.array(x, order="C")  # never handed to f
-        buf = xc.copy()
-        pristine = xc.view(np.uint8)
+        xc = np.array(self.x, order="C")  # never handed to f
+        return fresh, rc, xc, xc.copy(), xc.view(np.uint8)
+
+
+class _PairFold(_AxisFold):
+    """A difference of two values: ``out[0][r] = (y(hi) - y(lo)) * sca[r]``.
+
+    One subtraction per direction while the row is in cache.  ``y(0)`` is
+    `f0` where one of the offsets is 0 (forward and backward order 1).
+    """
+
+    f0: NDArray[Any] | None = None  # f(x), flat, where lo or hi is x
+    lo_is_x = hi_is_x = False
+    safe = False  # set once f is seen to return one buffer every time
+
+    def _finish(self, s: int, e: int) -> None:
+        self._scale(s, e)
+
+    def run(self, start: int, fresh: bool) -> int:
+        ev, shape, dt, rdt = self.ev, self.shape, self.dt, self.rdt
+        fun = ev._bound()
+        asarray = np.asarray
+        fresh, rc, xc, buf, pristine = self._setup(fresh)
         base = rc(buf)
-        val, pending, B = self.val, self.pending, self.block
-        rows = iter(val[start:])
+        cols = self.cols.tolist()
+        lo, hi = (p.tolist() for p in self.points)
+        xs = self.x.tolist()
+        L = len(cols)
+        pending, B = self.pending, self.block
+        rows = iter(self.out[0][start:])
         flat = len(shape) == 1
+        safe = self.safe
         lo_is_x, hi_is_x = self.lo_is_x, self.hi_is_x
         f0: NDArray[Any] = self.f0 if self.f0 is not None else xc  # xc: unused
-        safe = self.safe
         done = start  # rows before `done` are checked and scaled
         count = 0
         try:
@@ -699,9 +669,8 @@ class _PairState:
                 else:
                     np.subtract(y1.reshape(-1), y0.reshape(-1), next(rows))
                 if r + 1 - done >= B or r + 1 == L:
-                    if not fresh and (buf.view(np.uint8) != pristine).any():
+                    if not self._checked(buf, pristine, fresh, done, r + 1):
                         return done  # f wrote into its point
-                    self._finish(done, r + 1)
                     done = r + 1
         except Exception as exc:
             if not isinstance(exc, ValueError) or "same shape" not in str(exc):
@@ -711,20 +680,108 @@ class _PairState:
             self.count += count
         return L
 
-    def _kept(
-        self, buf: NDArray[Any], pristine: NDArray[Any], j: int, done: int, r: int
-    ) -> int:
-        """``f`` kept a reference to the point (direction `r`): where to go on.
 
-        The array is never written again; the directions since the last
-        check are evaluated again if ``f`` changed an entry of it other
-        than ``j`` (which holds this direction's offset), else they are
-        finished here.
-        """
-        isz = buf.itemsize
-        diff = (buf.view(np.uint8) != pristine).reshape(-1, isz).any(axis=1)
-        diff[j] = False
-        if diff.any():
-            return done
-        self._finish(done, r)
-        return r
+class _BlockFold(_AxisFold):
+    """Any weights: a block's values are copied as they come, then combined.
+
+    Each value is copied into a table of the block's values at once (``f``
+    may reuse its output buffer), and the targets are combined from that
+    table with a few array operations per block, while it is in cache.
+    """
+
+    def plan(
+        self,
+        plan: list[list[tuple[int, float]]],
+        center: list[tuple[int, float]],
+        f0: NDArray[Any] | None,
+    ) -> None:
+        """Weights of each offset per target, and the constant part from ``f(x)``."""
+        K, B, M = len(self.points), self.block, self.out[0].shape[1]
+        self.table = np.empty((K, B, *self.shape), dtype=self.out[0].dtype)
+        self.flat_table = self.table.reshape(K, B, M)
+        self.terms: list[list[tuple[int, float]]] = [[] for _ in self.out]
+        for k, targets in enumerate(plan):
+            for t, w in targets:
+                self.terms[t].append((k, w))
+        # f(x) enters every row alike: one row per target, made once
+        self.const: list[NDArray[Any] | None] = [None for _ in self.out]
+        for t, w in center:
+            assert f0 is not None
+            add = abs(w) * np.abs(f0) if t == 2 else w * f0
+            c = self.const[t]
+            self.const[t] = add if c is None else c + add
+        self.tmp = np.empty((B, M), dtype=np.float64)
+        self.tmpc = np.empty((B, M), dtype=self.out[0].dtype)
+
+    def _finish(self, s: int, e: int) -> None:
+        nb = e - s
+        Y = self.flat_table[:, :nb]
+        for t, o in enumerate(self.out):
+            blk = o[s:e]
+            terms = self.terms[t]
+            if not terms:
+                blk.fill(0)
+            tmp = self.tmp[:nb] if t == 2 else self.tmpc[:nb]
+            for i, (k, w) in enumerate(terms):
+                if t == 2:
+                    np.abs(Y[k], out=tmp)
+                    if i == 0:
+                        np.multiply(tmp, w, out=blk)
+                        continue
+                    tmp *= w
+                elif i == 0:
+                    np.multiply(Y[k], w, out=blk)
+                    continue
+                else:
+                    np.multiply(Y[k], w, out=tmp)
+                blk += tmp
+            c = self.const[t]
+            if c is not None:
+                blk += c
+        self._scale(s, e)
+
+    def run(self, start: int, fresh: bool) -> int:
+        ev, shape, dt, rdt = self.ev, self.shape, self.dt, self.rdt
+        fun = ev._bound()
+        asarray = np.asarray
+        fresh, rc, xc, buf, pristine = self._setup(fresh)
+        base = rc(buf)
+        cols = self.cols.tolist()
+        pts = [p.tolist() for p in self.points]
+        K = len(pts)
+        xs = self.x.tolist()
+        L = len(cols)
+        pending, B, table = self.pending, self.block, self.table
+        done = start  # rows before `done` are combined and scaled
+        count = 0
+        try:
+            for r in range(start, L):
+                j = cols[r]
+                i = r - done
+                for k in range(K):
+                    if r == 0 and k == 0 and pending is not None:
+                        table[0, i] = pending.reshape(shape)
+                        continue
+                    if fresh:
+                        buf = xc.copy()
+                    buf[j] = pts[k][r]
+                    y = asarray(fun(buf))
+                    count += 1
+                    if not fresh and rc(buf) != base:
+                        return self._kept(buf, pristine, j, done, r)
+                    if y.shape != shape or y.dtype is not dt:
+                        ev._check_row(y, buf, rdt)
+                    table[k, i] = y  # a copy: f may reuse its buffer
+                if not fresh:
+                    buf[j] = xs[j]
+                if r + 1 - done >= B or r + 1 == L:
+                    if not self._checked(buf, pristine, fresh, done, r + 1):
+                        return done  # f wrote into its point
+                    done = r + 1
+        except Exception as exc:
+            if not isinstance(exc, ValueError) or "same shape" not in str(exc):
+                _note(exc, _fmt_point(buf))
+            raise
+        finally:
+            self.count += count
+        return L

@@ -296,12 +296,8 @@ def _jacobian(
             err = err @ np.abs(Q).T
     if err is not None:
         sens = np.abs(J) @ np.abs(x)
-        err = (
-            err
-            + input_noise_gain(c.method, c.order, 1, c.eps)
-            * sens[:, None]
-            / out.step[None, :]
-        )
+        gain = input_noise_gain(c.method, c.order, 1, c.eps)
+        err = err + np.divide.outer(gain * sens, out.step)
     return J, _info(ev, c, out, err, out.step)
 
 
