@@ -986,6 +986,35 @@ def test_f_writing_into_its_input_changes_nothing(api, g, kw):
     assert np.array_equal(got, want)
 
 
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"full_output": True},
+        {"order": 4},
+        {"method": "forward"},
+        {"method": "backward", "full_output": True},
+        {"vectorized": True, "full_output": True},
+    ],
+)
+def test_complex_valued_f(kw):
+    # f: R^n -> C^n, J_ij = exp(i x_i) (1 + i x_i s) / ... written out below
+    def f(t):
+        return np.exp(1j * t) * np.sum(t, axis=0)
+
+    x = np.linspace(0.1, 1.0, 5)
+    s = x.sum()
+    exact = np.tile(np.exp(1j * x)[:, None], (1, 5))
+    exact[np.arange(5), np.arange(5)] += 1j * np.exp(1j * x) * s
+    got = nd.jacobian(f, x, **kw)
+    J, info = got if kw.get("full_output") else (got, None)
+    assert J.dtype == np.complex128
+    tol = 1e-5 if kw.get("method") in ("forward", "backward") else 1e-8
+    assert np.allclose(J, exact, rtol=tol, atol=tol)
+    if info is not None:
+        assert np.all(np.abs(J - exact) <= info.error)
+
+
 def test_serial_f_returning_its_input():
     x = np.linspace(-1, 1, 50)
     calls = []

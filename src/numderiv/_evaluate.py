@@ -302,7 +302,7 @@ class Evaluator:
         colsa = np.asarray(cols, dtype=np.intp)
         hs = np.asarray(steps, dtype=x.dtype)
         points = [x[colsa] + z * hs for z in keys]
-        sca = np.asarray(scale, dtype=out[0].dtype)
+        sca = np.asarray(scale)  # real: the values may be complex
         st: _AxisFold
         if pair:
             st = _PairFold(self, x, colsa, points, out, sca, shape, dt, rdt)
