@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
@@ -476,7 +477,7 @@ class Evaluator:
         return Y.reshape(N, -1).T
 
 
-class _AxisFold:
+class _AxisFold(ABC):
     """Values of ``f`` along coordinate axes, point by point, for a serial ``f``.
 
     Direction ``r`` moves entry ``cols[r]`` of ``x`` to ``points[k][r]`` for
@@ -510,6 +511,7 @@ class _AxisFold:
         self.block = max(1, min(64, (1 << 17) // max(1, M * len(points))))
         self._ones = np.ones(M, dtype=out[0].dtype)
 
+    @abstractmethod
     def run(self, start: int, fresh: bool) -> int:
         """Directions from `start`; returns where to go on with ``fresh=True``.
 
@@ -517,11 +519,10 @@ class _AxisFold:
         every point while ``f`` allows it.  Returns ``len(cols)`` when all
         directions are done.
         """
-        raise NotImplementedError
 
+    @abstractmethod
     def _finish(self, s: int, e: int) -> None:
         """Combine and scale rows ``s:e`` of the targets."""
-        raise NotImplementedError
 
     def _scale(self, s: int, e: int) -> None:
         """Scale rows ``s:e`` while in cache; note a non-finite value there."""
