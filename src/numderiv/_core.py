@@ -747,14 +747,14 @@ def _differentiate(
     if want_error:
         # in the memory order of the values (the serial paths give them
         # transposed), built in place: a few passes, no temporaries
-        error = np.empty_like(value, dtype=np.float64)
         whole = len(final) == 1 and final[0].value is value
+        parts = None if whole else np.empty_like(value, dtype=np.float64)
         for g in final:
             assert g.half is not None and g.noise is not None
             p = g.sch.order
             # D(h) - D(h/2) ~ (1 - 2^-p) C h^p f^(m+p): the truncation error of
             # D(h), doubled for the higher-order terms the model leaves out
-            e = np.abs(g.value - g.half)
+            e = np.abs(g.value - g.half).astype(np.float64, copy=False)
             e *= 2.0 * 2.0**p / (2.0**p - 1.0)
             # round-off: f is assumed correct to a few ulps of its size (the
             # callers add what cancellation inside f costs, seen through the
@@ -767,10 +767,11 @@ def _differentiate(
             np.abs(g.value, out=tmp)
             tmp *= eps
             e += tmp
-            if whole:
+            if parts is None:
                 error = e
             else:
-                error[:, g.idx] = e
+                parts[:, g.idx] = e
+                error = parts
     if any(g.bad.any() for g in final):
         bad = ~np.isfinite(value)
         value[bad] = np.nan
