@@ -1015,6 +1015,47 @@ def test_complex_valued_f(kw):
         assert np.all(np.abs(J - exact) <= info.error)
 
 
+@pytest.mark.parametrize("fold", ["_PairFold", "_BlockFold"])
+def test_own_failure_is_not_blamed_on_f(monkeypatch, fold):
+    # an error in numderiv's own combining step carries no note naming a
+    # point of f; an error raised by f does
+    from numderiv import _evaluate
+
+    def broken(self, s, e):
+        raise RuntimeError("combine failed")
+
+    monkeypatch.setattr(getattr(_evaluate, fold), "_finish", broken)
+    kw = {} if fold == "_PairFold" else {"order": 4}
+    with pytest.raises(RuntimeError, match="combine failed") as info:
+        nd.jacobian(testing.broyden_tridiagonal, np.linspace(-1, 1, 10), **kw)
+    assert not getattr(info.value, "__notes__", [])
+    # also where f keeping its point ends the reuse (the rows so far are
+    # combined then)
+    kept = []
+
+    def keeper(t):
+        if len(kept) < 9:
+            kept.append(t.copy())
+        else:
+            kept.append(t)
+        return testing.broyden_tridiagonal(t)
+
+    with pytest.raises(RuntimeError, match="combine failed") as info:
+        nd.jacobian(keeper, np.linspace(-1, 1, 10), **kw)
+    assert not getattr(info.value, "__notes__", [])
+
+    def f(t):
+        if t[3] != 0.0 and abs(t[3] - 0.0) < 1e-3:
+            raise ValueError("f failed")
+        return t**2
+
+    with pytest.raises(ValueError, match="f failed") as info:
+        nd.jacobian(f, np.zeros(5), **kw)
+    notes = getattr(info.value, "__notes__", None)
+    if notes is not None:  # Python >= 3.11
+        assert "raised while evaluating f at x = [" in notes[0]
+
+
 def test_serial_f_returning_its_input():
     x = np.linspace(-1, 1, 50)
     calls = []

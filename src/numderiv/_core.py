@@ -393,7 +393,7 @@ def _stream_group(
     keys = list(contrib)
     ntarget = 3 if want_error else 1
     plan = [contrib[z] for z in keys]
-    f0 = None
+    f0 = prov.center(idx)[:, 0] if center else None
     if (
         ntarget == 1
         and len(keys) == 1
@@ -403,7 +403,6 @@ def _stream_group(
     ):
         # f(x) and one other value (forward and backward order 1): the pair
         # loop below, with f(x) as one of the two
-        f0 = prov.center(idx)[:, 0]
         both = sorted([(keys[0], plan[0]), (0.0, center)])
         keys, plan, center = [z for z, _ in both], [p for _, p in both], []
     pair = (
@@ -413,8 +412,6 @@ def _stream_group(
         and len(plan[1]) == 1
         and not center
     )
-    if center:
-        f0 = prov.center(idx)[:, 0]
     scale = (plan[1][0][1] if pair else 1.0) / h**m
     prov.ev.nonfinite = False
     rows = prov.ev.fold_axes(
@@ -771,7 +768,8 @@ def _differentiate(
                 error = e
             else:
                 parts[:, g.idx] = e
-                error = parts
+        if parts is not None:
+            error = parts
     if any(g.bad.any() for g in final):
         bad = ~np.isfinite(value)
         value[bad] = np.nan

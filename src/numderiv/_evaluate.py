@@ -288,10 +288,13 @@ class Evaluator:
         allows it (see :class:`_AxisFold`).
         """
         L = len(cols)
+        colsa = np.asarray(cols, dtype=np.intp)
+        hs = np.asarray(steps, dtype=x.dtype)
+        points = [x[colsa] + z * hs for z in keys]
         pending = None
         if self.shape is None:
             xr = x.copy()
-            xr[cols[0]] = x[cols[0]] + keys[0] * steps[0]
+            xr[cols[0]] = points[0][0]
             pending = self.point(xr)
         shape, dt = self.shape, self.dtype
         assert shape is not None and dt is not None
@@ -300,9 +303,6 @@ class Evaluator:
         out = [
             np.empty((L, M), dtype=rdt if t < 2 else np.float64) for t in range(ntarget)
         ]
-        colsa = np.asarray(cols, dtype=np.intp)
-        hs = np.asarray(steps, dtype=x.dtype)
-        points = [x[colsa] + z * hs for z in keys]
         sca = np.asarray(scale)  # real: the values may be complex
         st: _AxisFold
         if pair:
@@ -475,6 +475,16 @@ class Evaluator:
             if ys[i].shape[1:] != ys[0].shape[1:]:
                 self._learn(ys[i][0], "a point evaluated by a worker")
         return Y.reshape(N, -1).T
+
+
+def _in_combine(exc: BaseException) -> bool:
+    """Whether `exc` came from combining values, not from ``f`` at a point."""
+    tb = exc.__traceback__
+    called = tb.tb_next if tb is not None else None
+    return called is not None and called.tb_frame.f_code.co_name in (
+        "_checked",
+        "_kept",
+    )
 
 
 class _AxisFold(ABC):
@@ -674,7 +684,8 @@ class _PairFold(_AxisFold):
                         return done  # f wrote into its point
                     done = r + 1
         except Exception as exc:
-            if not isinstance(exc, ValueError) or "same shape" not in str(exc):
+            shape_changed = isinstance(exc, ValueError) and "same shape" in str(exc)
+            if not (shape_changed or _in_combine(exc)):
                 _note(exc, _fmt_point(buf))
             raise
         finally:
@@ -711,8 +722,9 @@ class _BlockFold(_AxisFold):
             add = abs(w) * np.abs(f0) if t == 2 else w * f0
             c = self.const[t]
             self.const[t] = add if c is None else c + add
-        self.tmp = np.empty((B, M), dtype=np.float64)
         self.tmpc = np.empty((B, M), dtype=self.out[0].dtype)
+        # |f| for the round-off target (target 2), when there is one
+        self.tmp = np.empty((B, M)) if len(self.out) > 2 else self.tmpc
 
     def _finish(self, s: int, e: int) -> None:
         nb = e - s
@@ -780,7 +792,8 @@ class _BlockFold(_AxisFold):
                         return done  # f wrote into its point
                     done = r + 1
         except Exception as exc:
-            if not isinstance(exc, ValueError) or "same shape" not in str(exc):
+            shape_changed = isinstance(exc, ValueError) and "same shape" in str(exc)
+            if not (shape_changed or _in_combine(exc)):
                 _note(exc, _fmt_point(buf))
             raise
         finally:
