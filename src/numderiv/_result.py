@@ -8,15 +8,36 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["STATUS_MESSAGES", "Info"]
+__all__ = ["STATUS_MESSAGES", "Info", "worst_status"]
 
-#: Status codes of :class:`Info`.
+#: Status codes of :class:`Info`: the one table (see docs/accuracy.md).
+#: ``>= 0``: every entry is within its error estimate; ``< 0``: some entries
+#: are not to be trusted to it (and are NaN when no ``info`` is asked for).
 STATUS_MESSAGES = {
     0: "success",
     1: "success; f was non-finite on one side of some entries, which were "
     "computed with one-sided stencils on the finite side",
+    2: "success; the accuracy of some entries is limited by the noise (or "
+    "round-off) of f, which the error estimate includes",
+    -1: "the step is outside the asymptotic range for some entries: the "
+    "differences at successive steps disagree more than the truncation-error "
+    "model allows, so the error estimate cannot be trusted",
+    -2: "no convergence: for some entries the extrapolation did not settle "
+    "within maxiter levels",
     -3: "f was non-finite on both sides of some entries; they are NaN",
 }
+
+
+def worst_status(codes: list[int]) -> int:
+    """The status of a whole result: the most severe of its parts.
+
+    A negative code outranks every non-negative one (the most negative
+    first); among successes the largest note wins.
+    """
+    neg = [c for c in codes if c < 0]
+    if neg:
+        return min(neg)
+    return max(codes, default=0)
 
 
 @dataclass(frozen=True)
@@ -43,9 +64,25 @@ class Info:
     order : int
         The accuracy order of the stencils.
     status : int
-        ``0`` success; ``1`` success, with one-sided stencils where ``f``
-        was non-finite on one side of a point; ``-3`` some entries are NaN
-        because ``f`` was non-finite on both sides.
+        ``0`` success; ``> 0`` success with a note; ``< 0`` some entries
+        are not to be trusted to their error estimate.  The codes are those
+        of :data:`STATUS_MESSAGES`:
+
+        ====  ==========================================================
+        code  meaning
+        ====  ==========================================================
+         0    success
+         1    success; one-sided stencils where ``f`` was non-finite on
+              one side of a point (a domain edge)
+         2    success; the accuracy is limited by noise (or round-off)
+              in ``f``, and the error estimate includes it
+        -1    the step is outside the asymptotic range: differences at
+              successive steps disagree more than the truncation model
+              allows
+        -2    no convergence (``method="adaptive"``): the extrapolation
+              did not settle within ``maxiter`` levels
+        -3    ``f`` was non-finite on both sides; those entries are NaN
+        ====  ==========================================================
     message : str
         The status in words.
     """
