@@ -6,11 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from ._core import Directions, Elements, Outcome, Points, differentiate
 from ._evaluate import Evaluator
+from ._hessian import dense_hessian, polarise, sparse_hessians
 from ._result import STATUS_MESSAGES, Info
 from ._steps import input_noise_gain, scheme, user_or_default_steps
 from ._structured import (
@@ -503,22 +503,33 @@ def hessian(
         )
         _vector_output(ev, "hessian")
         scalar = ev.shape == ()
+    D, E = out.value, out.error
+    # H_ij from the second derivatives along e_i, e_j and h_i e_i + h_j e_j
+    off, off_err = polarise(
+        D[:, n:],
+        D[:, iu],
+        D[:, ju],
+        h[iu],
+        h[ju],
+        errors=None if E is None else (E[:, n:], E[:, iu], E[:, ju]),
+        eps=c.eps,
+    )
     if S is not None:
-        Hs = _assemble_sparse(out.value, h, iu, ju, S)
+        Hs = sparse_hessians(D[:, :n], off, iu, ju, S)
         errs = (
             None
-            if out.error is None
-            else _assemble_sparse(out.error, h, iu, ju, S, values=out.value, eps=c.eps)
+            if E is None or off_err is None
+            else sparse_hessians(E[:, :n], off_err, iu, ju, S)
         )
         Hout: Any = Hs[0] if scalar else Hs
         eout: Any = None if errs is None else (errs[0] if scalar else errs)
         if c.full_output:
             return Hout, _info(ev, c, out, eout, out.step[:n])
         return Hout
-    H = _assemble(out.value, h, iu, ju)
+    H = dense_hessian(D[:, :n], off, iu, ju, D.dtype)
     err = None
-    if out.error is not None:
-        err = _assemble_error(out.error, h, iu, ju, out.value, c.eps)
+    if E is not None and off_err is not None:
+        err = dense_hessian(E[:, :n], off_err, iu, ju, np.float64)
     if Q is not None:
         H = Q @ H @ Q.T
         if err is not None:
@@ -532,42 +543,6 @@ def hessian(
     return H
 
 
-def _assemble_sparse(
-    D: NDArray[Any],
-    h: NDArray[Any],
-    iu: NDArray[Any],
-    ju: NDArray[Any],
-    S: Any,
-    *,
-    values: NDArray[Any] | None = None,
-    eps: float = 0.0,
-) -> list[Any]:
-    """Sparse Hessians (one CSR array per output) on the structure ``S``.
-
-    With `values` (the second derivatives whose errors `D` holds), the
-    errors of the entries, including the rounding of the assembly.
-    """
-    n = h.size
-    diag = D[:, :n]
-    hi, hj = h[iu], h[ju]
-    sign = 1.0 if values is not None else -1.0
-    off = (D[:, n:] + sign * (hi**2 * diag[:, iu] + hj**2 * diag[:, ju])) / (
-        2 * hi * hj
-    )
-    if values is not None:
-        off = off + _assembly_rounding(values, h, iu, ju, eps)
-    dset = np.flatnonzero(S.diagonal())
-    rows = np.concatenate([dset, iu, ju])
-    cols = np.concatenate([dset, ju, iu])
-    return [
-        sp.csr_array(
-            (np.concatenate([diag[k, dset], off[k], off[k]]), (rows, cols)),
-            shape=(n, n),
-        )
-        for k in range(D.shape[0])
-    ]
-
-
 def _refuse_with_operator(**opts: Any) -> None:
     """Options a linear operator cannot honour: a clear error naming them."""
     for name, val in opts.items():
@@ -576,62 +551,6 @@ def _refuse_with_operator(**opts: Any) -> None:
                 f"as_linear_operator=True cannot be combined with {name}={val!r}: the "
                 "operator computes products J @ v (or H @ v) one at a time"
             )
-
-
-def _assemble(
-    D: NDArray[Any], h: NDArray[Any], iu: NDArray[Any], ju: NDArray[Any]
-) -> NDArray[Any]:
-    """Hessians (M, n, n) from the second derivatives along axes and pairs."""
-    M = D.shape[0]
-    n = h.size
-    diag = D[:, :n]
-    pair = D[:, n:]
-    hi, hj = h[iu], h[ju]
-    off = (pair - hi**2 * diag[:, iu] - hj**2 * diag[:, ju]) / (2 * hi * hj)
-    H = np.empty((M, n, n), dtype=D.dtype)
-    ar = np.arange(n)
-    H[:, ar, ar] = diag
-    H[:, iu, ju] = off
-    H[:, ju, iu] = off
-    return H
-
-
-def _assembly_rounding(
-    D: NDArray[Any], h: NDArray[Any], iu: NDArray[Any], ju: NDArray[Any], eps: float
-) -> NDArray[Any]:
-    """Rounding of ``(D2_pair - h_i^2 H_ii - h_j^2 H_jj) / (2 h_i h_j)`` itself.
-
-    The subtraction cancels when ``H_ij`` is small beside ``H_ii`` and
-    ``H_jj``; its rounding error is about eps times the size of its terms
-    (twice that, for the operations that form them).
-    """
-    n = h.size
-    A = np.abs(D)
-    hi, hj = h[iu], h[ju]
-    terms = A[:, n:] + hi**2 * A[:, :n][:, iu] + hj**2 * A[:, :n][:, ju]
-    return 2.0 * eps * terms / (2 * hi * hj)
-
-
-def _assemble_error(
-    E: NDArray[Any],
-    h: NDArray[Any],
-    iu: NDArray[Any],
-    ju: NDArray[Any],
-    D: NDArray[Any],
-    eps: float,
-) -> NDArray[Any]:
-    M = E.shape[0]
-    n = h.size
-    diag = E[:, :n]
-    hi, hj = h[iu], h[ju]
-    off = (E[:, n:] + hi**2 * diag[:, iu] + hj**2 * diag[:, ju]) / (2 * hi * hj)
-    off = off + _assembly_rounding(D, h, iu, ju, eps)
-    out = np.empty((M, n, n))
-    ar = np.arange(n)
-    out[:, ar, ar] = diag
-    out[:, iu, ju] = off
-    out[:, ju, iu] = off
-    return out
 
 
 def derivative(
@@ -962,23 +881,21 @@ def _hvp_core(
     if ev.shape not in ((), (1,)):
         raise ValueError(f"hvp() needs a scalar f, but f returned shape {ev.shape}")
     D = out.value[0]
+    # (H u)_i by polarisation along h_i e_i + h_u u, then scaled back to v
+    E = None if out.error is None else out.error[0]
     hh = float(hu[0])
-    diag, duu, pair = D[:n], D[n], D[n + 1 :]
-    hv = (pair - h**2 * diag - hh**2 * duu) / (2 * h * hh) * vn
-    err = None
-    if out.error is not None:
-        E = out.error[0]
-        err = (E[n + 1 :] + h**2 * E[:n] + hh**2 * E[n]) / (2 * h * hh) * vn
-        # rounding of the assembly, which cancels when (H u)_i is small
-        A = np.abs(D)
-        err = (
-            err
-            + 2.0
-            * c.eps
-            * (A[n + 1 :] + h**2 * A[:n] + hh**2 * A[n])
-            / (2 * h * hh)
-            * vn
-        )
+    hu_, err = polarise(
+        D[n + 1 :],
+        D[:n],
+        D[n],
+        h,
+        hh,
+        errors=None if E is None else (E[n + 1 :], E[:n], E[n]),
+        eps=c.eps,
+    )
+    hv = hu_ * vn
+    if err is not None:
+        err = err * vn
     return hv, err, out
 
 
