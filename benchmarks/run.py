@@ -1,8 +1,10 @@
 """Run every benchmark in one process and write benchmarks/RESULTS.md.
 
 ``make bench`` runs this.  Each ``bench_*.py`` module exposes
-``run() -> list[Row]``; the peers (SciPy, NumPy, numdifftools, findiff) are
-timed in the same run, so the ratios compare like with like.
+``run() -> list[Row]``; the peers (SciPy, NumPy, numdifftools, findiff,
+jacobi) are timed in the same run, so the ratios compare like with like.  A
+module may also define ``markdown() -> str``, a section appended after the
+table (called after its ``run()``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ def main() -> int:
     if len(sys.argv) > 1:
         modules = [m for m in modules if any(a in m for a in sys.argv[1:])]
     rows: list[tuple[str, Row]] = []
+    sections: list[str] = []
     for name in modules:
         mod = importlib.import_module(name)
         print(f"running {name} ...", flush=True)
@@ -36,6 +39,8 @@ def main() -> int:
             print(
                 f"  {row.name}: {row.ratio:.3f} ({row.target}) {'met' if row.met else 'NOT MET'}"
             )
+        if hasattr(mod, "markdown"):
+            sections.append(mod.markdown())
     lines = [
         "# Benchmark results",
         "",
@@ -56,6 +61,8 @@ def main() -> int:
             f"| {r.name} | {r.ours:.4g} {unit} | {r.peer_name} | {r.peer:.4g} {unit} | "
             f"{r.ratio:.3f} | {r.target} | {'yes' if r.met else '**no**'} | {r.notes} |"
         )
+    for section in sections:
+        lines += ["", section]
     (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")
     print(f"wrote {HERE / 'RESULTS.md'}")
     return 0
