@@ -9,6 +9,7 @@ sampled data with the same stencils.
 from . import compat, grid, testing
 from ._check import DerivativeCheck, check_derivative
 from ._functions import derivative, gradient, hessian, hvp, jacobian, jvp
+from ._noise import noise_level
 from ._result import Info
 from ._sparse import check_groups, color_columns
 from ._stencil import Stencil, fornberg_weights
@@ -29,6 +30,7 @@ __all__ = [
     "hvp",
     "jacobian",
     "jvp",
+    "noise_level",
     "testing",
 ]
 __version__ = "0.1.0"
