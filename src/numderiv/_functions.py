@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._core import Directions, Elements, Outcome, Points, differentiate
+from ._adaptive import AdaptiveOutcome, run_directions, sensitivity_gain
+from ._adaptive import steps as _steps_for
+from ._core import Directions, Elements, Outcome, Points
 from ._evaluate import Evaluator
 from ._hessian import dense_hessian, polarise, sparse_hessians
 from ._result import STATUS_MESSAGES, Info
-from ._steps import input_noise_gain, scheme, user_or_default_steps
 from ._structured import (
     hessian_structure,
     linear_operator,
@@ -40,6 +42,11 @@ def _pref(method: str) -> str:
 
 
 def _info(ev: Evaluator, c: Common, out: Outcome, error: Any, step: Any) -> Info:
+    extra: dict[str, Any] = {}
+    if isinstance(out, AdaptiveOutcome):
+        # levels of the ladder per direction and the noise of f assumed
+        extra["levels"] = out.levels
+        extra["noise"] = out.noise
     return Info(
         nfev=ev.nfev,
         ncalls=ev.ncalls,
@@ -49,6 +56,7 @@ def _info(ev: Evaluator, c: Common, out: Outcome, error: Any, step: Any) -> Info
         order=c.order,
         status=out.status,
         message=STATUS_MESSAGES[out.status],
+        extra=extra,
     )
 
 
@@ -90,6 +98,11 @@ _OPTIONS = (
     "chunk_size",
     "progress",
     "full_output",
+    "tolerances",
+    "maxiter",
+    "initial_step",
+    "step_factor",
+    "noise",
 )
 
 
@@ -103,12 +116,17 @@ def _common(
 
 
 _DOC_OPTIONS = """
-    method : {"central", "forward", "backward", "complex"}, optional
+    method : {"central", "forward", "backward", "complex", "adaptive"}, optional
         Difference scheme.  ``"complex"`` is the complex step: `f` must accept
-        complex input and be real for real input.
+        complex input and be real for real input.  ``"adaptive"`` is
+        Richardson extrapolation over a geometric ladder of steps that
+        searches, per component, for the steps that fit `f` and stops per
+        entry at its tolerances: the most accurate, at about 10–16
+        evaluations per component (see the Accuracy guide).
     order : int, optional
         Accuracy order: even for ``"central"``/``"complex"`` (default 2), any
-        positive for ``"forward"``/``"backward"`` (default 1).
+        positive for ``"forward"``/``"backward"`` (default 1).  Not used by
+        ``"adaptive"``, which raises the order by extrapolation.
     rel_step, abs_step : float or array_like, optional
         Step per component: ``rel_step * max(1, |x|)`` or ``abs_step``.  The
         default balances truncation and round-off error (see Notes).
@@ -130,8 +148,28 @@ _DOC_OPTIONS = """
         Show a progress bar (needs ``tqdm``).
     full_output : bool, optional
         Also return an :class:`~numderiv.Info` with ``nfev``, ``ncalls``,
-        ``error``, ``step``, ``status``.  The error estimate costs the same
-        stencil again at half the step."""
+        ``error``, ``step``, ``status``.  For the fixed stencils the error
+        estimate costs the same stencil again at half the step; for
+        ``"adaptive"`` it comes from the extrapolation table at no cost.
+        Without it, entries that cannot be trusted (``status < 0``) are NaN.
+    tolerances : dict, optional
+        ``"adaptive"`` only: ``{"atol": a, "rtol": r}``; an entry is done when
+        its error estimate is below ``a + r |value|`` (defaults ``a = 0``,
+        ``r = eps**0.75``, about ``1.8e-12`` in float64).
+    maxiter : int, optional
+        ``"adaptive"`` only: the most levels of the ladder per component
+        (default 30; each costs two evaluations, one when one-sided).
+    initial_step : float, optional
+        ``"adaptive"`` only: the first step, relative to ``max(1, |x|)``
+        (default 0.5 for first derivatives, 1 for second, 2 above).
+    step_factor : float, optional
+        ``"adaptive"`` only: the ratio of successive steps (default 2 for
+        first derivatives, 1.5 for higher ones).
+    noise : float or array_like, optional
+        ``"adaptive"`` only: the absolute noise of the values of `f` (per
+        output), when known, e.g. from :func:`~numderiv.noise_level`; it
+        enters the round-off part of the error, so the ladder stops before
+        the noise dominates.  Default: a few ulps of ``|f|``."""
 
 
 def jacobian(
@@ -152,6 +190,11 @@ def jacobian(
     chunk_size: int | None = None,
     progress: bool = False,
     full_output: bool = False,
+    tolerances: dict[str, float] | None = None,
+    maxiter: int | None = None,
+    initial_step: float | None = None,
+    step_factor: float | None = None,
+    noise: ArrayLike | None = None,
     sparsity: Any = None,
     as_linear_operator: bool = False,
 ) -> Any:
@@ -274,19 +317,9 @@ def _jacobian(
             dirs = Directions.axes(n)
         else:
             dirs = Directions(n, np.arange(n) + n, np.ones(n), extra=Q)
-        sch = scheme(c.method, _pref(c.method), 1, c.order)
-        h = user_or_default_steps(_along(x, Q), sch, c.eps, c.rel_step, c.abs_step)
+        h = _steps_for(c, _along(x, Q), 1)
         tr = dirs.trange(x, c.lb, c.ub) if c.bounded else None  # type: ignore[arg-type]
-        out = differentiate(
-            Points(ev, x, dirs, c.f0),
-            h,
-            c.method,
-            1,
-            c.order,
-            trange=tr,
-            want_error=c.full_output,
-            eps=c.eps,
-        )
+        out = run_directions(Points(ev, x, dirs, c.f0), h, c, 1, trange=tr)
         _vector_output(ev, "jacobian")
     J = out.value
     err = out.error
@@ -296,7 +329,7 @@ def _jacobian(
             err = err @ np.abs(Q).T
     if err is not None:
         sens = np.abs(J) @ np.abs(x)
-        gain = input_noise_gain(c.method, c.order, 1, c.eps)
+        gain = sensitivity_gain(c, 1)
         err = err + np.divide.outer(gain * sens, out.step)
     return J, _info(ev, c, out, err, out.step)
 
@@ -319,6 +352,11 @@ def gradient(
     chunk_size: int | None = None,
     progress: bool = False,
     full_output: bool = False,
+    tolerances: dict[str, float] | None = None,
+    maxiter: int | None = None,
+    initial_step: float | None = None,
+    step_factor: float | None = None,
+    noise: ArrayLike | None = None,
 ) -> Any:
     """Gradient of a scalar function ``f: R^n -> R``.
 
@@ -385,6 +423,11 @@ def hessian(
     chunk_size: int | None = None,
     progress: bool = False,
     full_output: bool = False,
+    tolerances: dict[str, float] | None = None,
+    maxiter: int | None = None,
+    initial_step: float | None = None,
+    step_factor: float | None = None,
+    noise: ArrayLike | None = None,
     sparsity: Any = None,
     as_linear_operator: bool = False,
 ) -> Any:
@@ -475,8 +518,7 @@ def hessian(
         iu, ju = sparse_hessian_parts(S)
     else:
         iu, ju = np.triu_indices(n, 1)
-    sch = scheme(c.method, _pref(c.method), 2, c.order)
-    h = user_or_default_steps(_along(x, Q), sch, c.eps, c.rel_step, c.abs_step)
+    h = _steps_for(c, _along(x, Q), 2)
     P = iu.size
     idx = np.empty((n + P, 2), dtype=np.intp)
     val = np.empty((n + P, 2), dtype=h.dtype)
@@ -491,16 +533,7 @@ def hessian(
     with _evaluator(f, c) as ev:
         _learn_f0(ev, c)
         tr = dirs.trange(x, c.lb, c.ub) if c.bounded else None  # type: ignore[arg-type]
-        out = differentiate(
-            Points(ev, x, dirs, c.f0),
-            hdir,
-            c.method,
-            2,
-            c.order,
-            trange=tr,
-            want_error=c.full_output,
-            eps=c.eps,
-        )
+        out = run_directions(Points(ev, x, dirs, c.f0), hdir, c, 2, trange=tr)
         _vector_output(ev, "hessian")
         scalar = ev.shape == ()
     D, E = out.value, out.error
@@ -571,6 +604,11 @@ def derivative(
     chunk_size: int | None = None,
     progress: bool = False,
     full_output: bool = False,
+    tolerances: dict[str, float] | None = None,
+    maxiter: int | None = None,
+    initial_step: float | None = None,
+    step_factor: float | None = None,
+    noise: ArrayLike | None = None,
 ) -> Any:
     """The `n`-th derivative of a scalar function, elementwise over `x`.
 
@@ -628,29 +666,23 @@ def derivative(
             info = Info(0, 0, d0.copy(), d0.copy(), c.method, c.order)
             return d0, info
         return d0
-    sch = scheme(c.method, _pref(c.method), int(n), c.order)
     xf = xa.reshape(-1)
-    h = user_or_default_steps(
+    h = _steps_for(
+        dataclasses.replace(
+            c,
+            rel_step=None if c.rel_step is None else c.rel_step.reshape(-1),
+            abs_step=None if c.abs_step is None else c.abs_step.reshape(-1),
+        ),
         xf,
-        sch,
-        c.eps,
-        None if c.rel_step is None else c.rel_step.reshape(-1),
-        None if c.abs_step is None else c.abs_step.reshape(-1),
+        int(n),
     )
     tr = None
     if c.bounded:
         assert c.lb is not None and c.ub is not None
         tr = (c.lb.reshape(-1) - xf.real, c.ub.reshape(-1) - xf.real)
     with _evaluator(f, c) as ev:
-        out = differentiate(
-            Elements(ev, xa, c.vectorized, c.f0),
-            h,
-            c.method,
-            int(n),
-            c.order,
-            trange=tr,
-            want_error=c.full_output,
-            eps=c.eps,
+        out = run_directions(
+            Elements(ev, xa, c.vectorized, c.f0), h, c, int(n), trange=tr
         )
     d = out.value[0].reshape(xa.shape)[()]
     if c.full_output:
@@ -660,10 +692,7 @@ def derivative(
             if n == 1:
                 # each point's own sensitivity |f'(x) x|, over its own step
                 sens = np.abs(out.value[0] * xf)
-                err = (
-                    err
-                    + input_noise_gain(c.method, c.order, 1, c.eps) * sens / out.step
-                )
+                err = err + sensitivity_gain(c, 1) * sens / out.step
             err = np.asarray(err).reshape(xa.shape)[()]
         return d, _info(ev, c, out, err, out.step.reshape(xa.shape)[()])
     return d
@@ -691,6 +720,11 @@ def jvp(
     chunk_size: int | None = None,
     progress: bool = False,
     full_output: bool = False,
+    tolerances: dict[str, float] | None = None,
+    maxiter: int | None = None,
+    initial_step: float | None = None,
+    step_factor: float | None = None,
+    noise: ArrayLike | None = None,
 ) -> Any:
     """Directional derivative ``J(x) @ v`` without forming ``J``.
 
@@ -751,25 +785,17 @@ def _jvp_core(
     else:
         u = (va / vn).astype(xa.dtype)
         dirs = Directions(xa.size, np.array([xa.size]), np.ones(1), extra=u[:, None])
-        sch = scheme(c.method, _pref(c.method), 1, c.order)
-        h = user_or_default_steps(
+        h = _steps_for(
+            dataclasses.replace(
+                c,
+                rel_step=None if c.rel_step is None else c.rel_step.reshape(-1)[:1],
+                abs_step=None if c.abs_step is None else c.abs_step.reshape(-1)[:1],
+            ),
             _norm_scale(xa),
-            sch,
-            c.eps,
-            None if c.rel_step is None else c.rel_step.reshape(-1)[:1],
-            None if c.abs_step is None else c.abs_step.reshape(-1)[:1],
+            1,
         )
         tr = dirs.trange(xa, c.lb, c.ub) if c.bounded else None  # type: ignore[arg-type]
-        out = differentiate(
-            Points(ev, xa, dirs, c.f0),
-            h,
-            c.method,
-            1,
-            c.order,
-            trange=tr,
-            want_error=c.full_output,
-            eps=c.eps,
-        )
+        out = run_directions(Points(ev, xa, dirs, c.f0), h, c, 1, trange=tr)
     jv = out.value[:, 0] * vn
     err = None if out.error is None else out.error[:, 0] * vn
     return jv, err, out
@@ -793,6 +819,11 @@ def hvp(
     chunk_size: int | None = None,
     progress: bool = False,
     full_output: bool = False,
+    tolerances: dict[str, float] | None = None,
+    maxiter: int | None = None,
+    initial_step: float | None = None,
+    step_factor: float | None = None,
+    noise: ArrayLike | None = None,
 ) -> Any:
     """Hessian-vector product ``H(x) @ v`` of a scalar `f`, without forming ``H``.
 
@@ -844,9 +875,10 @@ def _hvp_core(
     xa = c.x
     n = xa.size
     vn = float(np.linalg.norm(va))
-    sch = scheme(c.method, _pref(c.method), 2, c.order)
-    h = user_or_default_steps(xa, sch, c.eps, c.rel_step, c.abs_step)
-    hu = user_or_default_steps(_norm_scale(xa), sch, c.eps, None, None)
+    h = _steps_for(c, xa, 2)
+    hu = _steps_for(
+        dataclasses.replace(c, rel_step=None, abs_step=None), _norm_scale(xa), 2
+    )
     if vn == 0:
         f0v = c.f0 if c.f0 is not None else ev.point(xa)
         if np.size(f0v) != 1:
@@ -868,16 +900,7 @@ def _hvp_core(
     dirs = Directions(n, idx, val, extra=u[:, None])
     hdir = np.concatenate([h, hu, np.ones(n, dtype=h.dtype)])
     tr = dirs.trange(xa, c.lb, c.ub) if c.bounded else None  # type: ignore[arg-type]
-    out = differentiate(
-        Points(ev, xa, dirs, c.f0),
-        hdir,
-        c.method,
-        2,
-        c.order,
-        trange=tr,
-        want_error=c.full_output,
-        eps=c.eps,
-    )
+    out = run_directions(Points(ev, xa, dirs, c.f0), hdir, c, 2, trange=tr)
     if ev.shape not in ((), (1,)):
         raise ValueError(f"hvp() needs a scalar f, but f returned shape {ev.shape}")
     D = out.value[0]

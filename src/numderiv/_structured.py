@@ -22,10 +22,11 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.linalg import LinearOperator
 
-from ._core import Directions, Outcome, Points, differentiate
+from ._adaptive import run_directions, sensitivity_gain, steps
+from ._core import Directions, Outcome, Points
 from ._evaluate import Evaluator
 from ._sparse import as_structure, check_groups, color_columns
-from ._steps import choose_kinds, input_noise_gain, scheme, user_or_default_steps
+from ._steps import choose_kinds
 from ._validate import Common
 
 _KIND_CODE = {"central": 0, "forward": 1, "backward": 2}
@@ -87,26 +88,26 @@ def sparse_jacobian(
     x = c.x
     n = x.size
     g = color_columns(S) if groups is None else groups
-    pref = "central" if c.method in ("central", "complex") else c.method
-    sch = scheme(c.method, pref, 1, c.order)
-    h = user_or_default_steps(x, sch, c.eps, c.rel_step, c.abs_step)
-    if c.bounded:
+    pref = "central" if c.method in ("central", "complex", "adaptive") else c.method
+    h = steps(c, x, 1)
+    if c.bounded and c.adaptive is None:
         assert c.lb is not None
         assert c.ub is not None
         kinds, h = choose_kinds(c.method, 1, c.order, h, c.lb - x, c.ub - x)
     else:
+        # the adaptive ladder turns one-sided by itself, per group direction
         kinds = np.full(n, pref, dtype=object)
     dirs, dir_of, dkinds = _group_directions(g, kinds, h, n)
-    out = differentiate(
+    tr = None
+    if c.bounded and c.adaptive is not None:
+        tr = dirs.trange(x, c.lb, c.ub)  # type: ignore[arg-type]
+    out = run_directions(
         Points(ev, x, dirs, c.f0),
         np.ones(dirs.count, dtype=h.dtype),
-        c.method,
+        c,
         1,
-        c.order,
-        trange=None,
-        want_error=c.full_output,
-        eps=c.eps,
-        kinds=dkinds,
+        trange=tr,
+        kinds=None if c.adaptive is not None else dkinds,
     )
     assert ev.shape is not None
     m = ev.size
@@ -123,7 +124,7 @@ def sparse_jacobian(
     err = None
     if out.error is not None:
         sens = abs(J) @ np.abs(x)
-        noise = input_noise_gain(c.method, c.order, 1, c.eps) * sens[rows] / h[cols]
+        noise = sensitivity_gain(c, 1) * sens[rows] / h[cols]
         edata = out.error[rows, d] / h[cols] + noise
         err = sp.csr_array((edata, (rows, cols)), shape=(m, n))
     return J, out, err, h, int(g.max(initial=-1)) + 1

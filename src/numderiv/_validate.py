@@ -7,6 +7,7 @@ the value received and what was expected.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-METHODS = ("central", "forward", "backward", "complex")
+METHODS = ("central", "forward", "backward", "complex", "adaptive")
 MAX_ORDER = 20
 
 
@@ -40,6 +41,7 @@ class Common:
     progress: bool
     full_output: bool
     eps: float
+    adaptive: Any = None  # AdaptiveOptions with method="adaptive"
 
     @property
     def bounded(self) -> bool:
@@ -111,13 +113,16 @@ def check_x(
 
 
 def check_method_order(method: Any, order: Any, deriv: int) -> tuple[str, int]:
-    if method == "adaptive":
-        raise ValueError(
-            "method='adaptive' (Richardson extrapolation) is not in this release; "
-            f"choose one of {METHODS}"
-        )
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {_short(method)}")
+    if method == "adaptive":
+        if order is not None:
+            raise ValueError(
+                f"method='adaptive' chooses its order by extrapolation; leave order "
+                f"unset, got order={_short(order)}"
+            )
+        # the order of the base stencil the extrapolation starts from
+        return method, 2
     if order is None:
         order = 1 if method in ("forward", "backward") else 2
     if not _is_int(order):
@@ -251,9 +256,21 @@ def check_common(
     progress: Any,
     full_output: Any,
     vector: bool = True,
+    tolerances: Any = None,
+    maxiter: Any = None,
+    initial_step: Any = None,
+    step_factor: Any = None,
+    noise: Any = None,
 ) -> Common:
     """Check every shared option; see the module docstring."""
     method, order = check_method_order(method, order, deriv)
+    if method == "adaptive" and (rel_step is not None or abs_step is not None):
+        name = "rel_step" if rel_step is not None else "abs_step"
+        raise ValueError(
+            f"method='adaptive' searches its steps; {name} is not used (give "
+            f"initial_step, the first step relative to max(1, |x|)), got {name}="
+            f"{_short(rel_step if rel_step is not None else abs_step)}"
+        )
     xa = check_x(x, allow_complex=not vector and method != "complex", vector=vector)
     if rel_step is not None and abs_step is not None:
         raise ValueError(
@@ -294,6 +311,16 @@ def check_common(
             ) from None
     dtype = xa.real.dtype
     eps = float(np.finfo(dtype).eps)
+    adaptive = check_adaptive(
+        method,
+        deriv,
+        eps,
+        tolerances=tolerances,
+        maxiter=maxiter,
+        initial_step=initial_step,
+        step_factor=step_factor,
+        noise=noise,
+    )
     return Common(
         x=xa,
         method=method,
@@ -311,6 +338,111 @@ def check_common(
         progress=bool(progress),
         full_output=bool(full_output),
         eps=eps,
+        adaptive=adaptive,
+    )
+
+
+def _positive(v: Any, name: str) -> float:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(
+        v, (numbers.Real, np.floating)
+    ):
+        raise TypeError(f"{name} must be a positive number, got {_short(v)}")
+    val = float(v)
+    if not (np.isfinite(val) and val > 0):
+        raise ValueError(f"{name} must be positive and finite, got {name}={_short(v)}")
+    return val
+
+
+def check_adaptive(
+    method: str,
+    deriv: int,
+    eps: float,
+    *,
+    tolerances: Any,
+    maxiter: Any,
+    initial_step: Any,
+    step_factor: Any,
+    noise: Any,
+) -> Any:
+    """The options of ``method="adaptive"``, or None for the other methods.
+
+    Given with another method, they are an error: nothing would use them.
+    """
+    from ._adaptive import AdaptiveOptions, default_ladder
+
+    given = {
+        "tolerances": tolerances,
+        "maxiter": maxiter,
+        "initial_step": initial_step,
+        "step_factor": step_factor,
+        "noise": noise,
+    }
+    if method != "adaptive":
+        for name, val in given.items():
+            if val is not None:
+                raise ValueError(
+                    f"{name} is an option of method='adaptive', but method={method!r} "
+                    f"(got {name}={_short(val)})"
+                )
+        return None
+    h0, q = default_ladder(deriv)
+    atol, rtol = 0.0, eps**0.75
+    if tolerances is not None:
+        if not isinstance(tolerances, Mapping):
+            raise TypeError(
+                "tolerances must be a dict with keys 'atol' and/or 'rtol', got "
+                f"{_short(tolerances)}"
+            )
+        extra = set(tolerances) - {"atol", "rtol"}
+        if extra:
+            raise ValueError(
+                f"tolerances takes the keys 'atol' and 'rtol', got {sorted(extra)!r}"
+            )
+        for key in ("atol", "rtol"):
+            if key in tolerances:
+                v = tolerances[key]
+                if isinstance(v, (bool, np.bool_)) or not isinstance(
+                    v, (numbers.Real, np.floating)
+                ):
+                    raise TypeError(
+                        f"tolerances[{key!r}] must be a number, got {_short(v)}"
+                    )
+                if not (math.isfinite(float(v)) and float(v) >= 0):
+                    raise ValueError(
+                        f"tolerances[{key!r}] must be >= 0 and finite, got {_short(v)}"
+                    )
+        atol = float(tolerances.get("atol", atol))
+        rtol = float(tolerances.get("rtol", rtol))
+    mi = 30
+    if maxiter is not None:
+        if not _is_int(maxiter) or maxiter < 1:
+            raise ValueError(
+                f"maxiter must be a positive integer, got {_short(maxiter)}"
+            )
+        mi = int(maxiter)
+    if initial_step is not None:
+        h0 = _positive(initial_step, "initial_step")
+    if step_factor is not None:
+        q = _positive(step_factor, "step_factor")
+        if not 1.1 <= q <= 16:
+            raise ValueError(
+                f"step_factor must be between 1.1 and 16 (the ratio of successive "
+                f"steps), got step_factor={_short(step_factor)}"
+            )
+    nz = None
+    if noise is not None:
+        try:
+            nz = np.asarray(noise, dtype=float).reshape(-1)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"noise must be a number or an array of numbers, got {_short(noise)}"
+            ) from None
+        if nz.size == 0 or not (np.all(np.isfinite(nz)) and np.all(nz >= 0)):
+            raise ValueError(
+                f"noise must be >= 0 and finite (the absolute noise of f), got {_short(noise)}"
+            )
+    return AdaptiveOptions(
+        initial_step=h0, step_factor=q, maxiter=mi, atol=atol, rtol=rtol, noise=nz
     )
 
 

@@ -1,0 +1,713 @@
+"""``method="adaptive"``: Richardson extrapolation over a geometric ladder of steps.
+
+Along every direction ``u`` the ``m``-th derivative of ``g(t) = f(x + t u)``
+is estimated from pairs of points ``g(+-h_k)`` at steps ``h_k = h_ref q^-k``
+(``q`` the step factor).  The points form a *run* of consecutive levels; a
+*window* of ``L`` consecutive levels of a run gives the estimate
+
+    E = (sum_i w+_i g(h q^i) + w-_i g(-h q^i) + w0 g(0)) / h^m,  i < L,
+
+with exact Fornberg weights on the geometric nodes ``+-q^i`` (and ``0`` for
+even ``m``).  That is the Richardson (Neville) extrapolation of the base
+central difference to ``h = 0`` in powers of ``h^2``: each new level adds one
+pair of points and reuses all the others (nested stencils).  The table of a
+row holds the windows ending at the newest level; its entry of length ``L``
+is checked against the two windows of length ``L - 1`` inside it, and the
+largest difference is its truncation-error estimate.  Round-off is bounded
+from the values themselves (``eps`` times ``sum |w g|``), plus the noise of
+``f`` when it is known.  Per entry, the estimate with the smallest total is
+kept.
+
+The step search goes both ways from ``h_ref``:
+
+* down, one level at a time, while the table converges;
+* down by ``q^4`` (a new run) where ``f`` is non-finite on a side (a domain
+  edge within the step) or where three successive base estimates do not
+  contract as an asymptotic sequence must (the step does not fit ``f``, such
+  as ``sin`` at ``1e8`` with a relative step);
+* up by ``q^4`` once, where the first levels are dominated by round-off
+  (a derivative tiny next to ``f``).
+
+Where ``f`` stays non-finite on one side down to tiny steps, or ``bounds``
+leave no room, the ladder is one-sided (nodes ``0, q^i``, error in every
+power of ``h``).  Each direction stops on its own as soon as all its entries
+are within their tolerance, or when the estimate stops improving (the noise
+floor), and costs no evaluations after that.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._core import Elements, Outcome, Points, differentiate
+from ._result import worst_status
+from ._stencil import _exact_weights
+from ._steps import Scheme, input_noise_gain, scheme, user_or_default_steps
+from ._validate import Common
+
+#: a jump of the search (a new run) moves the step by about this factor
+_JUMP_FACTOR = 16.0
+#: after a level where f was non-finite (an edge within the step), the next
+#: step is smaller by about this factor
+_EDGE_FACTOR = 32.0
+#: the truncation estimate (a difference of estimates) is one sample of the
+#: error: doubled, it covers the error of the better of the two
+_SAFETY = 2.0
+#: successive rows of the table within tolerance before an entry is done
+_CONFIRM = 1
+#: extrapolation uses at most this many levels beyond the base stencil
+_EXTRA_LEVELS = 5
+#: consecutive levels without improvement that end a direction (noise floor)
+_STALL = 2
+#: round-off of a value of f, in units of eps |f| (a few ulps)
+_ULPS = 2.0
+
+
+def default_ladder(m: int) -> tuple[float, float]:
+    """Default ``(initial_step, step_factor)`` for the ``m``-th derivative.
+
+    The initial step is relative to ``max(1, |x|)`` along each direction.
+    Extrapolation reaches high orders, so its best steps are much larger
+    than those of a fixed stencil: about ``eps^(1/(p+m))`` for order ``p``.
+    First derivatives start at 0.5 and halve (steps stay exact powers of
+    two); higher derivatives amplify round-off by ``h^-m`` and do better on
+    larger steps with a finer ratio, 1.5, which keeps the weights of the
+    wide stencils small.  Tuned on the functions of
+    :data:`numderiv.testing.PEER_PROBLEMS`.
+    """
+    if m == 1:
+        return 0.5, 2.0
+    return (1.0 if m == 2 else 2.0), 1.5
+
+
+@dataclass(frozen=True)
+class AdaptiveOptions:
+    """Options of ``method="adaptive"``, checked (see :func:`check_adaptive`)."""
+
+    initial_step: float
+    step_factor: float
+    maxiter: int
+    atol: float
+    rtol: float
+    noise: NDArray[Any] | None  # absolute noise of f, per output (or scalar)
+
+
+@dataclass
+class AdaptiveOutcome(Outcome):
+    """:class:`~numderiv._core.Outcome` with what the extrapolation found."""
+
+    entry_status: NDArray[Any] = field(default_factory=lambda: np.zeros(0))
+    levels: NDArray[Any] = field(default_factory=lambda: np.zeros(0))
+    noise: NDArray[Any] = field(default_factory=lambda: np.zeros(0))
+
+
+@functools.lru_cache(maxsize=512)
+def _window_weights(
+    m: int, L: int, side: int, center: bool, q: Fraction
+) -> tuple[NDArray[Any], NDArray[Any], float]:
+    """Weights ``(w+, w-, w0)`` of the window of ``L`` levels (smallest node 1).
+
+    ``side`` 0: nodes ``+-q^i`` (and ``0`` with `center`); ``+1``: ``0, q^i``;
+    ``-1``: ``0, -q^i``.  Exact rationals, so the extrapolation adds no
+    rounding of its own beyond that of the float weights.
+    """
+    pos = [q**i for i in range(L)]
+    offs: list[Fraction] = []
+    if side >= 0:
+        offs += pos
+    if side <= 0:
+        offs += [-p for p in pos]
+    if center or side != 0:
+        offs.append(Fraction(0))
+    w = _exact_weights(tuple(offs), m)[m]
+    wp = np.zeros(L)
+    wm = np.zeros(L)
+    k = 0
+    if side >= 0:
+        wp[:] = [float(v) for v in w[k : k + L]]
+        k += L
+    if side <= 0:
+        wm[:] = [float(v) for v in w[k : k + L]]
+        k += L
+    w0 = float(w[k]) if k < len(w) else 0.0
+    return wp, wm, w0
+
+
+def base_levels(m: int, side: int, center: bool) -> int:
+    """Levels of the smallest window that gives an ``m``-th derivative."""
+    if side != 0:
+        return m
+    return -(-m // 2) if center else m // 2 + 1
+
+
+def _call_elements(prov: Elements, idx: NDArray[Any], t: NDArray[Any]) -> NDArray[Any]:
+    """An elementwise ``f`` on the active elements only, moved by ``t``: (1, L).
+
+    Elements that have converged cost no more evaluations, so ``f`` is called
+    on the points still needed (the whole array, in its shape, while every
+    element is active).
+    """
+    ev = prov.ev
+    X = prov.x[idx] + t
+    if not prov.broadcast:
+        out = ev.scalars(X)
+        ev._learn(out[:1], "x")
+        return out.reshape(1, -1)
+    full = idx.size == prov.x.size
+    Xc = X.reshape(prov.shape) if full else X
+    try:
+        y = np.asarray(ev.fun(Xc, *ev.args, **ev.kwargs))
+    except Exception as exc:
+        if hasattr(exc, "add_note"):
+            exc.add_note(f"numderiv: f raised this on an array of shape {Xc.shape}")
+        raise
+    ev.nfev += X.size
+    ev.ncalls += 1
+    ev._tick(X.size)
+    if y.shape != Xc.shape:
+        raise ValueError(
+            f"f returned shape {y.shape} for x of shape {Xc.shape}; derivative() "
+            "needs an elementwise f (pass vectorized=False for a scalar f)"
+        )
+    ev._learn(y.reshape(-1)[:1], "x")
+    return y.reshape(1, -1)
+
+
+def _evaluate(
+    prov: Points | Elements, idx: NDArray[Any], T: NDArray[Any]
+) -> list[NDArray[Any]]:
+    if isinstance(prov, Elements):
+        return [_call_elements(prov, idx, T[k]) for k in range(T.shape[0])]
+    return prov.eval(idx, T)
+
+
+def _center(prov: Points | Elements, idx: NDArray[Any]) -> NDArray[Any]:
+    c = prov.center(idx)
+    return np.broadcast_to(c, (c.shape[0], idx.size))
+
+
+def adaptive(
+    prov: Points | Elements,
+    href: NDArray[Any],
+    m: int,
+    opts: AdaptiveOptions,
+    *,
+    eps: float,
+    trange: tuple[NDArray[Any], NDArray[Any]] | None = None,
+    want_error: bool = True,
+) -> AdaptiveOutcome:
+    """``m``-th derivatives along every direction of `prov`; see the module doc.
+
+    `href` is the reference step of each direction (the top of the first
+    run).  Returns values and errors of shape ``(M, ndir)``, the smallest
+    step of the chosen window per direction and the status (see
+    :data:`numderiv._result.STATUS_MESSAGES`); without `want_error`,
+    entries that cannot be trusted are NaN.
+    """
+    with np.errstate(all="ignore"):
+        return _adaptive(prov, href, m, opts, eps, trange, want_error)
+
+
+def _adaptive(
+    prov: Points | Elements,
+    href: NDArray[Any],
+    m: int,
+    opts: AdaptiveOptions,
+    eps: float,
+    trange: tuple[NDArray[Any], NDArray[Any]] | None,
+    want_error: bool,
+) -> AdaptiveOutcome:
+    lad = _Ladder(prov, np.asarray(href, dtype=np.float64), m, opts, eps, trange)
+    for _ in range(opts.maxiter):
+        act = np.flatnonzero(lad.active)
+        if act.size == 0:
+            break
+        lad.level(act)
+    return lad.outcome(want_error)
+
+
+def _jump(factor: float, q: float) -> int:
+    """Levels of the ladder that make up a step ratio of about `factor`."""
+    return max(1, math.ceil(math.log(factor) / math.log(q) - 1e-9))
+
+
+class _Ladder:
+    """The state of the extrapolation along every direction (see module doc).
+
+    Per direction: the side of its ladder (0 central, +1 forward, -1
+    backward), the exponent ``e`` of its next step ``href q^e``, the length
+    of its current run and the values of that run's last levels (index 0
+    the newest); per entry (output, direction): the best estimate so far,
+    its error and where it came from.
+    """
+
+    def __init__(
+        self,
+        prov: Points | Elements,
+        href: NDArray[Any],
+        m: int,
+        opts: AdaptiveOptions,
+        eps: float,
+        trange: tuple[NDArray[Any], NDArray[Any]] | None,
+    ) -> None:
+        nd = href.size
+        self.prov, self.href, self.m, self.opts, self.eps = prov, href, m, opts, eps
+        self.q = float(opts.step_factor)
+        self.qf = Fraction(self.q).limit_denominator(1 << 20)
+        self.jump = _jump(_JUMP_FACTOR, self.q)
+        self.edge_jump = _jump(_EDGE_FACTOR, self.q)
+        self.side = np.zeros(nd, dtype=np.intp)
+        self.e = np.zeros(nd, dtype=np.intp)
+        self.run = np.zeros(nd, dtype=np.intp)
+        self.run_id = np.zeros(nd, dtype=np.intp)
+        self.verified = np.zeros(nd, dtype=bool)
+        self.went_up = np.zeros(nd, dtype=bool)
+        self.levels = np.zeros(nd, dtype=np.intp)
+        self.active = np.ones(nd, dtype=bool)
+        self.stuck = np.zeros(nd, dtype=bool)
+        self.use_center = m % 2 == 0
+        self._f0: NDArray[Any] | None = None
+        self.center_ok = np.ones(nd, dtype=bool)
+        # below this step a central ladder that keeps failing is given up
+        self.hmin = href * 2.0**-45
+        self.room: tuple[NDArray[Any], NDArray[Any]] | None = None
+        if trange is not None:
+            tlo, thi = (np.asarray(a, dtype=np.float64) for a in trange)
+            self.room = (-tlo, thi)
+            both = np.minimum(thi, -tlo)
+            # central where both sides leave room for a ladder of some
+            # length, otherwise one-sided towards the roomier side
+            tight = both < href * self.q**-8
+            self.side[tight & (thi >= -tlo)] = 1
+            self.side[tight & (thi < -tlo)] = -1
+            lim = np.where(self.side == 0, both, np.where(self.side > 0, thi, -tlo))
+            ratio = np.maximum(href / np.maximum(lim, 1e-300), 1.0)
+            self.e -= np.ceil(np.log(ratio) / math.log(self.q)).astype(np.intp)
+        self.M = -1  # outputs, known after the first evaluation
+
+    # -- storage, allocated once the number of outputs is known
+    def _allocate(self, first: NDArray[Any]) -> None:
+        M, nd = first.shape[0], self.href.size
+        if self.opts.noise is not None and self.opts.noise.size not in (1, M):
+            raise ValueError(
+                f"noise must be a scalar or have one value per output of f ({M}), "
+                f"got {self.opts.noise.size} values"
+            )
+        self.M = M
+        dt = np.result_type(first.dtype, np.float64)
+        W = base_levels(self.m, 1, True) + _EXTRA_LEVELS + 2
+        self.Fp = np.zeros((M, nd, W), dtype=dt)
+        self.Fm = np.zeros((M, nd, W), dtype=dt)
+        self.best = np.full((M, nd), np.nan, dtype=dt)
+        self.best_err = np.full((M, nd), np.inf)
+        self.best_tr = np.full((M, nd), np.inf)
+        self.best_nz = np.zeros((M, nd))
+        self.best_lvl = np.zeros((M, nd), dtype=np.intp)
+        self.best_run = np.zeros((M, nd), dtype=np.intp)
+        self.best_h = np.full((M, nd), np.nan)
+        self.done = np.zeros((M, nd), dtype=bool)
+        self.conv_rows = np.zeros((M, nd), dtype=np.intp)
+        self.last_rb = np.full((M, nd), np.nan, dtype=dt)
+        self.last_err = np.full((M, nd), np.inf)
+        self.B1 = np.full((M, nd), np.nan)
+        self.B2 = np.full((M, nd), np.nan)
+        self.Eprev: dict[int, NDArray[Any]] = {}
+
+    def f0(self) -> NDArray[Any]:
+        """``f(x)`` for every direction, (M, ndir): evaluated once, when needed."""
+        if self._f0 is None:
+            nd = self.href.size
+            c = self.prov.center(np.arange(nd))
+            self._f0 = np.broadcast_to(c, (c.shape[0], nd))
+            self.center_ok = np.isfinite(self._f0).all(axis=0)
+        return self._f0
+
+    # -- one level of the ladder for the active directions
+    def level(self, act: NDArray[Any]) -> None:
+        q = self.q
+        h = self.href[act] * q ** self.e[act].astype(np.float64)
+        s = self.side[act]
+        parts = []
+        for sd, signs in ((0, (1.0, -1.0)), (1, (1.0,)), (-1, (-1.0,))):
+            sel = np.flatnonzero(s == sd)
+            if sel.size:
+                T = np.stack([sg * h[sel] for sg in signs])
+                parts.append((sd, sel, _evaluate(self.prov, act[sel], T)))
+        if self.M < 0:
+            self._allocate(parts[0][2][0])
+        if self.use_center or np.any(s != 0):
+            self.f0()
+        M = self.M
+        newp = np.zeros((M, act.size), dtype=self.Fp.dtype)
+        newm = np.zeros((M, act.size), dtype=self.Fp.dtype)
+        for sd, sel, vals in parts:
+            if sd >= 0:
+                newp[:, sel] = vals[0]
+            if sd <= 0:
+                newm[:, sel] = vals[-1]
+        self.levels[act] += 1
+        pos_ok: NDArray[Any] = np.isfinite(newp).all(axis=0)
+        neg_ok: NDArray[Any] = np.isfinite(newm).all(axis=0)
+        ok: NDArray[Any] = np.where(s == 0, pos_ok & neg_ok, np.where(s > 0, pos_ok, neg_ok))
+        ok &= (s == 0) | self.center_ok[act]  # one-sided ladders need f(x)
+        if not ok.all():
+            self._failed(act[~ok], pos_ok[~ok], neg_ok[~ok])
+        g = np.flatnonzero(ok)
+        if g.size == 0:
+            return
+        good = act[g]
+        self.Fp[:, good, 1:] = self.Fp[:, good, :-1]
+        self.Fm[:, good, 1:] = self.Fm[:, good, :-1]
+        self.Fp[:, good, 0] = newp[:, g]
+        self.Fm[:, good, 0] = newm[:, g]
+        self.run[good] += 1
+        self._row(good, h[g])
+
+    def _failed(
+        self, bad: NDArray[Any], pos_ok: NDArray[Any], neg_ok: NDArray[Any]
+    ) -> None:
+        """Non-finite values: a new run further down, or one-sided, or stuck.
+
+        A domain edge lies within the step: the next step is smaller by
+        about ``_EDGE_FACTOR``.  A central ladder that still fails below
+        ``hmin`` is given up for the one-sided ladder on the finite side,
+        from the reference step down.
+        """
+        self.run[bad] = 0
+        self.run_id[bad] += 1
+        self.verified[bad] = False
+        self.e[bad] -= self.edge_jump
+        hb = self.href[bad] * self.q ** self.e[bad].astype(np.float64)
+        over = (hb < self.hmin[bad]) | (self.side[bad] != 0)
+        if not np.any(over):
+            return
+        tb = bad[over]
+        pb, nb = pos_ok[over], neg_ok[over]
+        cen = self.side[tb] == 0
+        f0ok = self.center_ok[tb] & np.isfinite(self.f0()[:, tb]).all(axis=0)
+        to_fw = cen & pb & ~nb & f0ok
+        to_bw = cen & nb & ~pb & f0ok
+        self.side[tb[to_fw]] = 1
+        self.side[tb[to_bw]] = -1
+        self.e[tb[to_fw | to_bw]] = 0
+        dead = tb[~(to_fw | to_bw)]
+        self.stuck[dead] = True
+        self.active[dead] = False
+
+    def _row(self, good: NDArray[Any], hg: NDArray[Any]) -> None:
+        """The new row of the table, the best entries, and what to do next."""
+        M, m, eps = self.M, self.m, self.eps
+        f0 = self._f0
+        side = self.side[good]
+        run = self.run[good]
+        groups = _window_groups(side, self.center_ok[good], self.use_center)
+        E_rows: dict[int, NDArray[Any]] = {}
+        N_rows: dict[int, NDArray[Any]] = {}
+        lb = np.zeros(good.size, dtype=np.intp)
+        for (sd, ce), loc in groups.items():
+            Lb = base_levels(m, sd, ce)
+            lb[loc] = Lb
+            for L in range(Lb, Lb + _EXTRA_LEVELS + 1):
+                have = loc[run[loc] >= L]
+                if have.size == 0:
+                    break
+                wp, wm, w0 = _window_weights(m, L, sd, ce, self.qf)
+                dd = good[have]
+                P, Q = self.Fp[:, dd, :L], self.Fm[:, dd, :L]
+                num = P @ wp + Q @ wm
+                mag = np.abs(P) @ np.abs(wp) + np.abs(Q) @ np.abs(wm)
+                if w0:
+                    assert f0 is not None
+                    num = num + w0 * f0[:, dd]
+                    mag = mag + abs(w0) * np.abs(f0[:, dd])
+                # round-off: a few ulps of each value, plus the known noise
+                noise = _ULPS * eps * np.abs(mag)
+                if self.opts.noise is not None:
+                    gain = np.abs(wp).sum() + np.abs(wm).sum() + abs(w0)
+                    noise = noise + 2.0 * gain * self.opts.noise.reshape(-1, 1)
+                hm = hg[have] ** m
+                if L not in E_rows:
+                    E_rows[L] = np.full((M, good.size), np.nan, dtype=num.dtype)
+                    N_rows[L] = np.full((M, good.size), np.nan)
+                E_rows[L][:, have] = num / hm
+                N_rows[L][:, have] = noise / hm
+        # the row's best entry per output: each window is checked against
+        # the two windows of one level less inside it (this row's, without
+        # its largest step, and the previous row's, without its smallest)
+        rb = np.full((M, good.size), np.nan, dtype=self.best.dtype)
+        rerr = np.full((M, good.size), np.inf)
+        rtr = np.full((M, good.size), np.inf)
+        rnz = np.zeros((M, good.size))
+        for L in sorted(E_rows):
+            if L - 1 not in E_rows:
+                continue
+            E = E_rows[L]
+            prev = self.Eprev.get(L - 1)
+            t1 = np.abs(E - E_rows[L - 1])
+            t2 = np.abs(E - prev[:, good]) if prev is not None else np.nan * t1
+            tr = np.where((run >= L)[None, :], _SAFETY * np.fmax(t1, t2), np.nan)
+            err = tr + N_rows[L]
+            cand = np.isfinite(err) & (err < rerr)
+            rb = np.where(cand, E, rb)
+            rerr = np.where(cand, err, rerr)
+            rtr = np.where(cand, tr, rtr)
+            rnz = np.where(cand, N_rows[L], rnz)
+        for L, E in E_rows.items():
+            if L not in self.Eprev:
+                self.Eprev[L] = np.full((M, self.href.size), np.nan, dtype=E.dtype)
+            cols = np.flatnonzero(~np.isnan(N_rows[L]).all(axis=0))
+            self.Eprev[L][:, good[cols]] = E[:, cols]
+        self._decide(good, hg, groups, lb, E_rows, N_rows, rb, rerr, rtr, rnz)
+
+    def _decide(
+        self,
+        good: NDArray[Any],
+        hg: NDArray[Any],
+        groups: dict[tuple[int, bool], NDArray[Any]],
+        lb: NDArray[Any],
+        E_rows: dict[int, NDArray[Any]],
+        N_rows: dict[int, NDArray[Any]],
+        rb: NDArray[Any],
+        rerr: NDArray[Any],
+        rtr: NDArray[Any],
+        rnz: NDArray[Any],
+    ) -> None:
+        M, m, q = self.M, self.m, self.q
+        run = self.run[good]
+        # is the run asymptotic?  Three successive base estimates must
+        # contract (or differ by round-off only)
+        base = np.full((M, good.size), np.nan)
+        basen = np.full((M, good.size), np.nan)
+        for (sd, ce), loc in groups.items():
+            Lb = base_levels(m, sd, ce)
+            if Lb in E_rows:
+                base[:, loc] = np.real(E_rows[Lb][:, loc])
+                basen[:, loc] = N_rows[Lb][:, loc]
+        d2 = np.abs(base - self.B1[:, good])
+        d1 = np.abs(self.B1[:, good] - self.B2[:, good])
+        self.B2[:, good] = self.B1[:, good]
+        self.B1[:, good] = base
+        done = self.done[:, good]
+        tested = run >= lb + 2
+        diverging = ((d2 > 0.5 * d1 + 4.0 * basen) & ~done).any(axis=0)
+        non_asym = tested & diverging
+        self.verified[good] |= tested & ~non_asym
+        # keep the best entry (tentative while its run is not verified)
+        better = (rerr < self.best_err[:, good]) & ~done
+        rr, cc = np.nonzero(better)
+        gg = good[cc]
+        self.best[rr, gg] = rb[rr, cc]
+        self.best_err[rr, gg] = rerr[rr, cc]
+        self.best_tr[rr, gg] = rtr[rr, cc]
+        self.best_nz[rr, gg] = rnz[rr, cc]
+        self.best_lvl[rr, gg] = self.levels[gg]
+        self.best_run[rr, gg] = self.run_id[gg]
+        self.best_h[rr, gg] = hg[cc]
+        # an entry is done when _CONFIRM successive rows are within tolerance
+        tol = self.opts.atol + self.opts.rtol * np.abs(rb)
+        under = rerr <= tol
+        if _CONFIRM > 1:
+            under &= np.abs(rb - self.last_rb[:, good]) <= rerr + self.last_err[:, good]
+        self.conv_rows[:, good] = np.where(under, self.conv_rows[:, good] + 1, 0)
+        self.last_rb[:, good] = rb
+        self.last_err[:, good] = rerr
+        self.done[:, good] |= self.conv_rows[:, good] >= _CONFIRM
+        done = self.done[:, good]
+        converged = done.all(axis=0)
+        jump_down = non_asym & ~converged
+        if np.any(jump_down):
+            # what that run found is not to be trusted
+            jd = good[jump_down]
+            lost = (self.best_run[:, jd] == self.run_id[jd][None, :]) & ~done[
+                :, jump_down
+            ]
+            rr, cc = np.nonzero(lost)
+            self.best[rr, jd[cc]] = np.nan
+            self.best_err[rr, jd[cc]] = np.inf
+            self.best_tr[rr, jd[cc]] = np.inf
+        # a start dominated by round-off: once, a run further up
+        noisy = ((self.best_nz[:, good] >= self.best_tr[:, good]) | done).all(axis=0)
+        hup = hg * q ** (run - 1 + self.jump)
+        up_ok = np.ones(good.size, dtype=bool)
+        if self.room is not None:
+            up_ok = (hup <= self.room[0][good]) & (hup <= self.room[1][good])
+        jump_up = (
+            ~jump_down
+            & ~converged
+            & ~self.went_up[good]
+            & (run == lb + 2)
+            & (self.side[good] == 0)
+            & (self.run_id[good] == 0)
+            & noisy
+            & up_ok
+        )
+        stalled = (
+            (
+                ((self.levels[good][None, :] - self.best_lvl[:, good]) >= _STALL) | done
+            ).all(axis=0)
+            & self.verified[good]
+            & ~jump_down
+        )
+        finish = converged | (stalled & ~jump_up)
+        self.active[good[finish]] = False
+        for sel, de in ((jump_down, -self.jump), (jump_up, 0)):
+            d = good[sel]
+            if sel is jump_up:
+                self.went_up[d] = True
+                de_arr = lb[sel] + 1 + self.jump
+            else:
+                de_arr = np.full(d.size, de)
+            self.run[d] = 0
+            self.run_id[d] += 1
+            self.verified[d] = False
+            self.e[d] += de_arr
+        rest = good[~(finish | jump_down | jump_up)]
+        self.e[rest] -= 1
+
+    def outcome(self, want_error: bool) -> AdaptiveOutcome:
+        """Values, errors and status per entry; NaN where not to be trusted."""
+        best, best_err = self.best, self.best_err
+        tol = self.opts.atol + self.opts.rtol * np.abs(best)
+        status = np.zeros(best.shape, dtype=np.intp)
+        within = best_err <= tol
+        # not within tolerance: still trustworthy where the table settled
+        # (the noise floor), not where it never converged
+        settled = (
+            np.isfinite(best_err)
+            & (self.best_tr <= 0.5 * np.abs(best) + self.best_nz)
+            & self.verified[None, :]
+        ) | (np.isfinite(best_err) & ~self.active[None, :])
+        status[~within & settled] = 2
+        status[~within & ~settled] = -2
+        status[:, self.stuck] = -3
+        status[~np.isfinite(best)] = -3
+        one_sided = self.side != 0
+        status[:, one_sided] = np.where(
+            status[:, one_sided] == 0, 1, status[:, one_sided]
+        )
+        value = best.copy()
+        error = best_err.copy()
+        error[~np.isfinite(value)] = np.nan
+        value[~np.isfinite(value)] = np.nan
+        if not want_error:
+            value[status < 0] = np.nan
+        noise = np.zeros(self.M)
+        if self._f0 is not None:
+            noise = _ULPS * self.eps * np.nanmax(np.abs(self._f0), axis=1)
+        if self.opts.noise is not None:
+            noise = np.maximum(noise, self.opts.noise)
+        return AdaptiveOutcome(
+            value=value,
+            error=error if want_error else None,
+            step=_direction_steps(self.best_h),
+            status=worst_status(np.unique(status).tolist()),
+            entry_status=status,
+            levels=self.levels,
+            noise=noise,
+        )
+
+
+def _direction_steps(best_h: NDArray[Any]) -> NDArray[Any]:
+    """Per direction, the smallest step of the windows chosen for its entries."""
+    out = np.full(best_h.shape[1], np.nan)
+    have = ~np.isnan(best_h).all(axis=0)
+    out[have] = np.nanmin(best_h[:, have], axis=0)
+    return out
+
+
+def _window_groups(
+    sides: NDArray[Any], center_ok: NDArray[Any], use_center: bool
+) -> dict[tuple[int, bool], NDArray[Any]]:
+    """Directions grouped by the window weights they use."""
+    out: dict[tuple[int, bool], NDArray[Any]] = {}
+    for sd in (0, 1, -1):
+        for ce in (True, False):
+            if sd == 0:
+                want = (sides == 0) & (center_ok == ce) if use_center else (sides == 0)
+                if not use_center and ce:
+                    continue
+                cflag = ce if use_center else False
+            else:
+                want = (sides == sd) & ce
+                if not ce:
+                    continue
+                cflag = True
+            loc = np.flatnonzero(want)
+            if loc.size:
+                out[(sd, cflag)] = loc
+    return out
+
+
+# --- one entry for every method: what the drivers call ---------------------
+
+
+def steps(
+    c: Common, x_along: NDArray[Any], deriv: int, sch: Scheme | None = None
+) -> NDArray[Any]:
+    """Steps per direction: the fixed stencils' (see ``_steps``) or the ladder's top.
+
+    For ``method="adaptive"`` the first step is ``initial_step * max(1, |x|)``
+    along each direction (the search moves it both ways from there).
+    """
+    if c.adaptive is not None:
+        scale = np.maximum(1.0, np.abs(x_along)).astype(c.x.real.dtype)
+        return scale * c.adaptive.initial_step
+    if sch is None:
+        sch = scheme(
+            c.method,
+            "central" if c.method in ("central", "complex") else c.method,
+            deriv,
+            c.order,
+        )
+    return user_or_default_steps(x_along, sch, c.eps, c.rel_step, c.abs_step)
+
+
+def sensitivity_gain(c: Common, deriv: int) -> float:
+    """The round-off of ``f`` seen through its inputs, per unit (see ``_steps``).
+
+    The extrapolation measures what it needs from the differences of its
+    own table, so it adds no modelled term.
+    """
+    if c.adaptive is not None:
+        return 0.0
+    return input_noise_gain(c.method, c.order, deriv, c.eps)
+
+
+def run_directions(
+    prov: Points | Elements,
+    h: NDArray[Any],
+    c: Common,
+    deriv: int,
+    *,
+    trange: tuple[NDArray[Any], NDArray[Any]] | None,
+    kinds: NDArray[Any] | None = None,
+) -> Outcome:
+    """Derivatives along every direction of `prov` by the method of `c`."""
+    if c.adaptive is not None:
+        return adaptive(
+            prov,
+            h,
+            deriv,
+            c.adaptive,
+            eps=c.eps,
+            trange=trange,
+            want_error=c.full_output,
+        )
+    return differentiate(
+        prov,
+        h,
+        c.method,
+        deriv,
+        c.order,
+        trange=trange,
+        want_error=c.full_output,
+        eps=c.eps,
+        kinds=kinds,
+    )
