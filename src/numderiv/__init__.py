@@ -13,6 +13,7 @@ from ._noise import noise_level
 from ._result import Info
 from ._sparse import check_groups, color_columns
 from ._stencil import Stencil, fornberg_weights
+from ._taylor import taylor
 
 __all__ = [
     "DerivativeCheck",
@@ -31,6 +32,7 @@ __all__ = [
     "jacobian",
     "jvp",
     "noise_level",
+    "taylor",
     "testing",
 ]
 __version__ = "0.1.0"
