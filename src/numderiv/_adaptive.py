@@ -353,8 +353,8 @@ class _Ladder:
             if sd <= 0:
                 newm[:, sel] = vals[-1]
         self.levels[act] += 1
-        pos_ok: NDArray[Any] = np.isfinite(newp).all(axis=0)
-        neg_ok: NDArray[Any] = np.isfinite(newm).all(axis=0)
+        pos_ok = np.asarray(np.isfinite(newp).all(axis=0))
+        neg_ok = np.asarray(np.isfinite(newm).all(axis=0))
         ok: NDArray[Any] = np.where(s == 0, pos_ok & neg_ok, np.where(s > 0, pos_ok, neg_ok))
         ok &= (s == 0) | self.center_ok[act]  # one-sided ladders need f(x)
         if not ok.all():
