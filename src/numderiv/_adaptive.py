@@ -37,6 +37,7 @@ floor), and costs no evaluations after that.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass, field
@@ -97,6 +98,7 @@ class AdaptiveOptions:
     atol: float
     rtol: float
     noise: NDArray[Any] | None  # absolute noise of f, per output (or scalar)
+    estimate_noise: bool = False  # measure it first (noise="estimate")
 
 
 @dataclass
@@ -225,6 +227,7 @@ def _adaptive(
     want_error: bool,
 ) -> AdaptiveOutcome:
     lad = _Ladder(prov, np.asarray(href, dtype=np.float64), m, opts, eps, trange)
+    lad.step_dtype = np.asarray(href).dtype
     for _ in range(opts.maxiter):
         act = np.flatnonzero(lad.active)
         if act.size == 0:
@@ -291,16 +294,25 @@ class _Ladder:
             ratio = np.maximum(href / np.maximum(lim, 1e-300), 1.0)
             self.e -= np.ceil(np.log(ratio) / math.log(self.q)).astype(np.intp)
         self.M = -1  # outputs, known after the first evaluation
+        self.step_dtype: Any = np.float64
 
     # -- storage, allocated once the number of outputs is known
     def _allocate(self, first: NDArray[Any]) -> None:
         M, nd = first.shape[0], self.href.size
-        if self.opts.noise is not None and self.opts.noise.size not in (1, M):
-            raise ValueError(
-                f"noise must be a scalar or have one value per output of f ({M}), "
-                f"got {self.opts.noise.size} values"
-            )
+        self.noise: NDArray[Any] | None = None
+        nz = self.opts.noise
+        if nz is not None:
+            if nz.size in (1, M):
+                self.noise = np.broadcast_to(nz.reshape(-1, 1), (M, nd))
+            elif M == 1 and nz.size == nd:
+                self.noise = nz.reshape(1, nd)  # one value per element
+            else:
+                raise ValueError(
+                    f"noise must be a scalar or have one value per output of f "
+                    f"({M}), got {nz.size} values"
+                )
         self.M = M
+        self.out_dtype = first.dtype
         dt = np.result_type(first.dtype, np.float64)
         W = base_levels(self.m, 1, True) + _EXTRA_LEVELS + 2
         self.Fp = np.zeros((M, nd, W), dtype=dt)
@@ -332,7 +344,10 @@ class _Ladder:
     # -- one level of the ladder for the active directions
     def level(self, act: NDArray[Any]) -> None:
         q = self.q
-        h = self.href[act] * q ** self.e[act].astype(np.float64)
+        # steps in the precision of x (float32 stays float32 for f)
+        h = (self.href[act] * q ** self.e[act].astype(np.float64)).astype(
+            self.step_dtype
+        )
         s = self.side[act]
         parts = []
         for sd, signs in ((0, (1.0, -1.0)), (1, (1.0,)), (-1, (-1.0,))):
@@ -355,7 +370,9 @@ class _Ladder:
         self.levels[act] += 1
         pos_ok = np.asarray(np.isfinite(newp).all(axis=0))
         neg_ok = np.asarray(np.isfinite(newm).all(axis=0))
-        ok: NDArray[Any] = np.where(s == 0, pos_ok & neg_ok, np.where(s > 0, pos_ok, neg_ok))
+        ok: NDArray[Any] = np.where(
+            s == 0, pos_ok & neg_ok, np.where(s > 0, pos_ok, neg_ok)
+        )
         ok &= (s == 0) | self.center_ok[act]  # one-sided ladders need f(x)
         if not ok.all():
             self._failed(act[~ok], pos_ok[~ok], neg_ok[~ok])
@@ -429,9 +446,10 @@ class _Ladder:
                     mag = mag + abs(w0) * np.abs(f0[:, dd])
                 # round-off: a few ulps of each value, plus the known noise
                 noise = _ULPS * eps * np.abs(mag)
-                if self.opts.noise is not None:
+                if self.noise is not None:
+                    # twice the standard deviation of the noise of each value
                     gain = np.abs(wp).sum() + np.abs(wm).sum() + abs(w0)
-                    noise = noise + 2.0 * gain * self.opts.noise.reshape(-1, 1)
+                    noise = noise + 2.0 * gain * self.noise[:, dd]
                 hm = hg[have] ** m
                 if L not in E_rows:
                     E_rows[L] = np.full((M, good.size), np.nan, dtype=num.dtype)
@@ -592,17 +610,21 @@ class _Ladder:
         status[:, one_sided] = np.where(
             status[:, one_sided] == 0, 1, status[:, one_sided]
         )
-        value = best.copy()
+        # computed in float64 at least; returned in the precision of f and x
+        value = best.astype(np.result_type(self.out_dtype, self.step_dtype))
         error = best_err.copy()
         error[~np.isfinite(value)] = np.nan
         value[~np.isfinite(value)] = np.nan
         if not want_error:
             value[status < 0] = np.nan
-        noise = np.zeros(self.M)
+        # the noise assumed: a few ulps of the values of f seen
+        seen = np.abs(self.Fp[:, :, 0]) + np.abs(self.Fm[:, :, 0])
         if self._f0 is not None:
-            noise = _ULPS * self.eps * np.nanmax(np.abs(self._f0), axis=1)
-        if self.opts.noise is not None:
-            noise = np.maximum(noise, self.opts.noise)
+            seen = np.fmax(seen, np.abs(self._f0))
+        seen = np.where(np.isfinite(seen), seen, 0.0)
+        noise = _ULPS * self.eps * seen.max(axis=1)
+        if self.noise is not None:
+            noise = np.maximum(noise, self.noise.max(axis=1))
         return AdaptiveOutcome(
             value=value,
             error=error if want_error else None,
@@ -680,6 +702,48 @@ def sensitivity_gain(c: Common, deriv: int) -> float:
     return input_noise_gain(c.method, c.order, deriv, c.eps)
 
 
+def _measured_noise(prov: Points | Elements) -> NDArray[Any]:
+    """The noise of ``f`` near ``x`` by :func:`~numderiv.noise_level`, counted in nfev.
+
+    For a function of a vector, one table along a fixed random direction
+    gives the noise of each output.  For an elementwise ``f`` the whole
+    array moves at once, so each element's table costs one call per point.
+    Where the estimate fails (status < 0), the round-off floor is used.
+    """
+    from ._noise import noise_level
+
+    ev = prov.ev
+    if isinstance(prov, Elements):
+        x = prov.x.reshape(-1)
+        shape = prov.shape
+
+        def g(y: Any) -> Any:
+            if prov.broadcast:
+                return np.asarray(
+                    ev.fun(y.reshape(shape), *ev.args, **ev.kwargs)
+                ).reshape(-1)
+            return np.array([ev.fun(v, *ev.args, **ev.kwargs) for v in y])
+
+        sigma, info = noise_level(
+            g, x, direction=np.ones(x.size) / math.sqrt(x.size), full_output=True
+        )
+        ev.nfev += info.nfev * x.size
+        ev.ncalls += info.ncalls * (1 if prov.broadcast else x.size)
+    else:
+        sigma, info = noise_level(
+            ev.fun,
+            prov.x,
+            args=ev.args,
+            kwargs=ev.kwargs,
+            vectorized=ev.vectorized and ev.workers is None,
+            full_output=True,
+        )
+        ev.nfev += info.nfev
+        ev.ncalls += info.ncalls
+    sig = np.atleast_1d(np.asarray(sigma, dtype=float))
+    return np.where(np.isfinite(sig), sig, 0.0)
+
+
 def run_directions(
     prov: Points | Elements,
     h: NDArray[Any],
@@ -691,11 +755,15 @@ def run_directions(
 ) -> Outcome:
     """Derivatives along every direction of `prov` by the method of `c`."""
     if c.adaptive is not None:
+        opts = c.adaptive
+        if opts.estimate_noise:
+            noise = _measured_noise(prov)
+            opts = dataclasses.replace(opts, noise=noise, estimate_noise=False)
         return adaptive(
             prov,
             h,
             deriv,
-            c.adaptive,
+            opts,
             eps=c.eps,
             trange=trange,
             want_error=c.full_output,

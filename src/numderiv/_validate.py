@@ -430,7 +430,12 @@ def check_adaptive(
                 f"steps), got step_factor={_short(step_factor)}"
             )
     nz = None
-    if noise is not None:
+    estimate = isinstance(noise, str) and noise == "estimate"
+    if noise is not None and not estimate:
+        if isinstance(noise, str):
+            raise ValueError(
+                f"noise must be a number, an array or 'estimate', got {_short(noise)}"
+            )
         try:
             nz = np.asarray(noise, dtype=float).reshape(-1)
         except (TypeError, ValueError):
@@ -442,7 +447,13 @@ def check_adaptive(
                 f"noise must be >= 0 and finite (the absolute noise of f), got {_short(noise)}"
             )
     return AdaptiveOptions(
-        initial_step=h0, step_factor=q, maxiter=mi, atol=atol, rtol=rtol, noise=nz
+        initial_step=h0,
+        step_factor=q,
+        maxiter=mi,
+        atol=atol,
+        rtol=rtol,
+        noise=nz,
+        estimate_noise=estimate,
     )
 
 
