@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._evaluate import Evaluator, _getrefcount
+from ._result import worst_status
 from ._steps import Scheme, choose_kinds, scheme
 
 # Points built per block: bounds memory to about 32 MiB of float64.
@@ -336,7 +337,9 @@ class _Group:
     ``value``, ``half`` (the scheme at half the step) and ``noise`` (the
     round-off bound divided by eps) have shape ``(M, L)``; ``pos_ok`` and
     ``neg_ok`` say, for directions whose value is not finite, whether ``f``
-    was finite on the positive and on the negative side.
+    was finite on the positive and on the negative side.  ``suspect``, once
+    known, marks the entries that failed the consistency check (see
+    :func:`_suspect`).
     """
 
     sch: Scheme
@@ -348,6 +351,7 @@ class _Group:
     pos_ok: NDArray[Any]
     neg_ok: NDArray[Any]
     bad: NDArray[Any]  # columns whose value is not finite
+    suspect: NDArray[Any] | None = None  # (M, L) entries failing the check
 
     def subset(self, sel: NDArray[Any]) -> _Group:
         def cut(a: NDArray[Any] | None) -> NDArray[Any] | None:
@@ -363,6 +367,7 @@ class _Group:
             self.pos_ok[sel],
             self.neg_ok[sel],
             self.bad[sel],
+            cut(self.suspect),
         )
 
 
@@ -638,6 +643,142 @@ class Outcome:
     status: int
 
 
+# The consistency check (status -1): D(h) - D(h/2) is suspect when it is
+# far above what round-off makes of it AND not small beside the value; see
+# _suspect for the reasons behind these two numbers.
+_ROUNDOFF_MARGIN = 1000.0
+_DISAGREE = 1e-2
+# Domain edges: the fallback's step shrinks by _SHRINK per try, for at most
+# _EDGE_TRIES tries, and stops once D(h) and D(h/2) agree to _EDGE_TOL
+# (relative) or to round-off; see _edge_fallback.
+_SHRINK = 8.0
+_EDGE_TRIES = 16
+_EDGE_TOL = 1e-8
+
+
+def _disagreement(
+    g: _Group, eps: float
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]]:
+    """``|D(h) - D(h/2)|``, its round-off bound, ``|D(h)|`` and ``|D(h/2)|``.
+
+    ``D(h)`` is off by at most ``ulps eps noise`` from the rounding of the
+    values of ``f`` (the bound the error estimate adds) and ``D(h/2)`` by
+    ``2^m`` times that (the same weights over ``(h/2)^m``); each by ``eps``
+    of its size from the combination itself.
+    """
+    assert g.half is not None and g.noise is not None
+    ulps = 64.0 if g.sch.is_complex else 8.0
+    a1 = np.abs(g.value)
+    a2 = np.abs(g.half)
+    diff = np.abs(g.value - g.half)
+    rnd = g.noise * ((1.0 + 2.0**g.sch.deriv) * ulps * eps)
+    rnd += eps * (a1 + a2)
+    return diff, rnd, a1, a2
+
+
+def _vanishing(g: _Group, a1: NDArray[Any], a2: NDArray[Any]) -> NDArray[Any]:
+    """Where ``D(h/2) ~ 2^-p D(h)``: a derivative that is zero, seen in range.
+
+    Same sign, and ``|D(h/2)| <= 1.25 2^-p |D(h)|``: ``D`` shrinks with the
+    step at least about as fast as the model's ``h^p``.
+    """
+    assert g.half is not None
+    same = np.real(g.value * np.conj(g.half)) >= 0
+    return same & (a2 <= 1.25 * 2.0**-g.sch.order * a1)
+
+
+def _suspect(g: _Group, eps: float) -> NDArray[Any]:
+    """Entries whose step does not fit ``f``: ``D(h)`` and ``D(h/2)`` disagree.
+
+    In the asymptotic range ``D(h) - D(h/2) ~ (1 - 2^-p) C h^p f^(m+p)``: a
+    difference of the size of the truncation error, small beside ``|D|``.
+    An entry is suspect when all three hold:
+
+    * the difference is more than ``_ROUNDOFF_MARGIN = 1000`` times its
+      round-off bound (:func:`_disagreement`): the bound counts a few ulps of
+      every value of ``f``, and the margin covers what only the callers
+      know, the rounding inside ``f`` seen through its inputs (``eps
+      sum_k |df/dx_k| |x_k|``): about 7 ulps of ``f`` on Scilab's example,
+      and up to 120 times the bound for ``jvp`` of Rosenbrock's function at
+      its minimum, where ``f ~ 100 h^2`` comes out of a cancellation.  Out
+      of range the difference is of the size of the values themselves,
+      ``1e12`` times the bound and more;
+    * it is more than ``_DISAGREE = 1e-2`` of ``max(|D(h)|, |D(h/2)|)``.
+      At the default steps the truncation of those functions is below
+      ``1e-4`` of the value (measured: every method, order and derivative
+      1..4 at 41 points of each domain, Rosenbrock and Scilab's example);
+      an entry above ``1e-2`` has an estimated relative error of 2-4% or
+      more.  Out of range -- a step beyond the scale of ``f`` (``sin`` at
+      ``1e10`` with ``h = 32768``, ``log`` at ``1e-12`` with ``h = 4e-6``), a
+      complex step across a branch cut (``Im log(-1 + i h) / h = pi / h``)
+      -- the two values are unrelated or scale like ``1 / h``: they differ by
+      their own size;
+    * the derivative does not look like one that vanishes
+      (:func:`_vanishing`).  Where ``f^(m)(x) = 0`` (a gradient at a
+      minimum, ``sin''`` at 0) ``D`` is its own truncation error and
+      ``D(h/2) = 2^-p D(h)``: the model holds exactly though the two differ
+      by half of ``D``.  For such a pair the estimate
+      ``2 (2^p / (2^p - 1)) |D(h) - D(h/2)|`` is at least ``1.5 |D(h)|``,
+      which covers the error whatever the value.
+
+    Two kinds of entries slip through: a step beyond the scale of ``f`` that
+    gives ``D(h) ~ D(h/2)`` by chance (``sin`` at large ``x`` when ``h / 2``
+    is within about 0.14 of a multiple of ``2 pi``, some 5% of such
+    points); and, the other way, an entry is flagged that is in range but
+    whose derivative is small, of the size of its truncation error (a
+    forward difference a few steps away from a minimum): its estimate is
+    honest, the flag over-cautious.  Costs a few passes over the values,
+    only where ``h/2`` was computed.
+    """
+    diff, rnd, a1, a2 = _disagreement(g, eps)
+    out = diff > _ROUNDOFF_MARGIN * rnd
+    if out.any():
+        out &= diff > _DISAGREE * np.maximum(a1, a2)
+        if out.any():
+            out &= ~_vanishing(g, a1, a2)
+    return out
+
+
+def _refuse_complex_valued(prov: Points | Elements) -> None:
+    """The complex step needs ``f`` real for real ``x``: check it at ``x``.
+
+    ``Im f(x + i h) / h`` is ``f'`` only if ``Im f(x) = 0``; for a
+    complex-valued ``f`` it is ``Im f(x) / h + Re f'``, a confident wrong
+    number.  ``f(x)`` (the user's ``f0`` where given, else one evaluation,
+    counted in ``nfev``) must have no imaginary part.
+    """
+    f0 = prov.center(np.arange(prov.x.size))
+    if np.iscomplexobj(f0):
+        im = np.abs(f0.imag)
+        if np.any(im > 0):
+            k = np.unravel_index(int(np.argmax(im)), f0.shape)
+            raise TypeError(
+                "method='complex' needs f real-valued for real x, but f(x) has a "
+                f"non-zero imaginary part ({complex(f0[k])!r}); the complex step "
+                "takes Im f(x + ih)/h as f'(x), which is wrong for a complex-valued "
+                "f: use method='central' (or differentiate its real and imaginary "
+                "parts separately)"
+            )
+
+
+def _t_floor(prov: Points | Elements, idx: NDArray[Any]) -> NDArray[Any]:
+    """Per direction, the smallest step worth trying: ``64 eps`` of ``x`` along it.
+
+    Below it ``x + t u`` no longer moves by ``t u`` exactly (and round-off
+    dominates): the edge fallback stops shrinking there.
+    """
+    if isinstance(prov, Elements):
+        xs = np.abs(prov.x)[idx].astype(np.float64)
+    else:
+        d = prov.dirs
+        xa = np.abs(prov.x).astype(np.float64)
+        ik, vk = d.idx[idx], np.abs(d.val[idx]).astype(np.float64)
+        comp = np.where(ik < d.n, xa[np.minimum(ik, d.n - 1)], xa.max(initial=0.0))
+        ratio = np.divide(comp, vk, out=np.zeros_like(vk), where=vk > 0)
+        xs = ratio.max(axis=1)
+    return 64.0 * np.finfo(np.float64).eps * xs
+
+
 def differentiate(
     prov: Points | Elements,
     h: NDArray[Any],
@@ -654,6 +795,15 @@ def differentiate(
 
     `kinds`, when given, fixes the stencil kind of each direction (the
     caller has already fitted the steps into the bounds).
+
+    Succeed or say so: with `want_error` every entry is checked for
+    consistency between the step and half the step (:func:`_suspect`;
+    status -1 where it fails).  Without it the fixed stencils have no value
+    at half the step and nothing is checked, except at domain edges, where
+    the fallback evaluates half steps anyway (:func:`_edge_fallback`).
+    Entries known to be untrustworthy (status < 0) are NaN without
+    `want_error`.  The complex method refuses a complex-valued ``f``
+    (:func:`_refuse_complex_valued`).
     """
     if kinds is None and trange is not None:
         kinds, h = choose_kinds(method, deriv, order, h, *trange)
@@ -661,9 +811,155 @@ def differentiate(
         pref = "central" if method in ("central", "complex") else method
         kinds = np.array([pref], dtype=object)  # one kind for every direction
     with np.errstate(all="ignore"):
+        if method == "complex":
+            _refuse_complex_valued(prov)
         return _differentiate(
             prov, h, kinds, method, deriv, order, trange, want_error, eps
         )
+
+
+_Run = Any  # run(kind, idx, h, want_error) -> _Group
+
+
+def _edge_fallback(
+    g: _Group,
+    run: _Run,
+    trange: tuple[NDArray[Any], NDArray[Any]] | None,
+    eps: float,
+    floor: NDArray[Any],
+) -> tuple[list[_Group], int]:
+    """Directions of `g` (all non-finite) where ``f`` fails on one side only.
+
+    A domain edge (``log`` near 0) lies within the step: a one-sided stencil
+    of the step that straddled it is far outside its asymptotic range
+    (``log'`` at ``1e-6`` with ``h = 4e-6``: half the truth).  So the step
+    shrinks by ``_SHRINK = 8`` per try: at each, the preferred stencil (the
+    kind of `g`, central for the central and complex methods) is tried first
+    wherever ``f`` is finite on both of its sides, as the spec asks (one side
+    is dropped only where ``f`` is not finite there), and the one-sided
+    stencil on the finite side elsewhere; each with its value at half the
+    step.  A direction is done at the first try whose two values agree to
+    ``_EDGE_TOL = 1e-8`` relative or to round-off (or look like a vanishing
+    derivative, :func:`_vanishing`); otherwise the best try passing
+    :func:`_suspect` is kept, and shrinking stops as soon as a smaller step
+    makes the error estimate worse (round-off growing) or after
+    ``_EDGE_TRIES = 16`` tries (a step ``8^15 = 3.5e13`` times smaller), or
+    at the floor of :func:`_t_floor`, or where ``f(x)`` itself is not finite
+    (the one-sided stencil fails with its side finite: ``log`` at 0).  Directions that never pass keep their last
+    finite try, marked suspect (NaN without full_output, status -1 with).
+    Every evaluation counts in ``nfev``.
+
+    Returns the groups covering the directions of `g` and the note: 1 where
+    a one-sided stencil was kept.
+    """
+    L = g.idx.size
+    k0 = g.sch.kind
+    side = np.full(L, "", dtype=object)
+    if k0 == "central":
+        side[g.pos_ok & ~g.neg_ok] = "forward"
+        side[g.neg_ok & ~g.pos_ok] = "backward"
+    elif k0 == "forward":
+        side[~g.pos_ok & g.neg_ok] = "backward"
+    else:
+        side[~g.neg_ok & g.pos_ok] = "forward"
+    runs: list[_Group] = []  # every try; columns refer to them by number
+    best_run = np.full(L, -1)
+    best_pos = np.zeros(L, dtype=np.intp)
+    best_score = np.full(L, np.inf)
+    last_run = np.full(L, -1)  # latest finite try (kept if nothing passes)
+    last_pos = np.zeros(L, dtype=np.intp)
+    done = side == ""
+
+    def fits(kind: str, P: NDArray[Any], ht: NDArray[Any]) -> NDArray[Any]:
+        if trange is None:
+            return np.ones(P.size, dtype=bool)
+        sch = scheme(g.sch.method, kind, g.sch.deriv, g.sch.requested)
+        i = g.idx[P]
+        return (sch.lo * ht >= trange[0][i]) & (sch.hi * ht <= trange[1][i])
+
+    def consider(G: _Group, P: NDArray[Any]) -> NDArray[Any]:
+        """Record try `G` for columns `P`; returns where its values are finite."""
+        assert G.half is not None
+        fin = np.isfinite(G.value).all(axis=0) & np.isfinite(G.half).all(axis=0)
+        r = len(runs)
+        runs.append(G)
+        k = np.arange(P.size)
+        last_run[P[fin]] = r
+        last_pos[P[fin]] = k[fin]
+        diff, rnd, a1, a2 = _disagreement(G, eps)
+        p = G.sch.order
+        with np.errstate(invalid="ignore"):
+            sus = _suspect(G, eps).any(axis=0)
+            van = _vanishing(G, a1, a2)
+            close = (diff <= np.maximum(_EDGE_TOL * np.maximum(a1, a2), rnd)) | van
+            score = (2.0 * 2.0**p / (2.0**p - 1.0) * diff + rnd).max(axis=0)
+        ok = fin & ~sus
+        good = ok & close.all(axis=0)
+        better = ok & ~good & (score < best_score[P])
+        worse = ok & ~good & ~better
+        take = good | better
+        best_run[P[take]] = r
+        best_pos[P[take]] = k[take]
+        best_score[P[better]] = score[better]
+        # done: agreement reached, or the estimate got worse than the best
+        # try (round-off grows), or a try fails after one that passed
+        failed_after = fin & ~ok & (best_run[P] >= 0)
+        done[P[good | worse | failed_after]] = True
+        return fin
+
+    for t in range(_EDGE_TRIES):
+        todo = np.flatnonzero(~done)
+        if todo.size == 0:
+            break
+        ht = (g.h[todo] * _SHRINK**-t).astype(g.h.dtype)
+        if t > 0:
+            low = ht < floor[todo]
+            done[todo[low]] = True
+            todo, ht = todo[~low], ht[~low]
+        handled = np.zeros(todo.size, dtype=bool)
+        if t > 0 and todo.size:
+            sel = fits(k0, todo, ht)
+            if sel.any():
+                P = todo[sel]
+                G = run(k0, g.idx[P], ht[sel], True)
+                fin = consider(G, P)
+                handled[np.flatnonzero(sel)[fin]] = True
+                nf = ~fin
+                if k0 == "central":
+                    side[P[nf & G.pos_ok & ~G.neg_ok]] = "forward"
+                    side[P[nf & G.neg_ok & ~G.pos_ok]] = "backward"
+        for kind in ("forward", "backward"):
+            if kind == k0:
+                continue
+            sel = ~handled & ~done[todo] & (side[todo] == kind)
+            sel &= fits(kind, todo, ht)
+            if sel.any():
+                P = todo[sel]
+                G = run(kind, g.idx[P], ht[sel], True)
+                consider(G, P)
+                # non-finite although f is finite on the stencil's side: f(x)
+                # itself is not (log at 0), and no smaller step helps
+                hopeless = G.bad & (G.pos_ok if kind == "forward" else G.neg_ok)
+                done[P[hopeless]] = True
+
+    parts: list[_Group] = []
+    note = 0
+    passed = best_run >= 0
+    kept = ~passed & (last_run >= 0)
+    never = ~passed & ~kept  # no finite value at any step: stays non-finite
+    if never.any():
+        parts.append(g.subset(np.flatnonzero(never)))
+    for which, ref, pos in ((passed, best_run, best_pos), (kept, last_run, last_pos)):
+        for r in np.unique(ref[which]).tolist():
+            cols = np.flatnonzero(which & (ref == r))
+            G = runs[r].subset(pos[cols])
+            G.idx = g.idx[cols]  # the same directions, in g's order
+            assert G.value is not None
+            G.suspect = np.full(G.value.shape, which is kept, dtype=bool)
+            if which is passed and G.sch.kind != k0:
+                note = 1
+            parts.append(G)
+    return parts, note
 
 
 def _differentiate(
@@ -679,20 +975,21 @@ def _differentiate(
 ) -> Outcome:
     ndir = h.size
 
-    def run(kind: str, idx: NDArray[Any]) -> _Group:
-        return _run_group(
-            prov, scheme(method, kind, deriv, order), idx, h[idx], want_error
-        )
+    def run(
+        kind: str, idx: NDArray[Any], hh: NDArray[Any], err: bool = want_error
+    ) -> _Group:
+        return _run_group(prov, scheme(method, kind, deriv, order), idx, hh, err)
 
     if kinds.size == 1 or len(set(kinds.tolist())) == 1:
-        groups = [run(kinds[0], np.arange(ndir))]
+        groups = [run(kinds[0], np.arange(ndir), h)]
     else:
-        groups = [
-            run(k, np.flatnonzero(kinds == k)) for k in dict.fromkeys(kinds.tolist())
-        ]
+        groups = []
+        for k in dict.fromkeys(kinds.tolist()):
+            sel = np.flatnonzero(kinds == k)
+            groups.append(run(k, sel, h[sel]))
     status = 0
 
-    # f non-finite on one side of a point: one-sided stencil on the other side
+    # f non-finite on one side of a point: smaller steps, one-sided where needed
     final: list[_Group] = []
     for g in groups:
         bad = g.bad
@@ -702,44 +999,34 @@ def _differentiate(
         good = ~bad
         if good.any():
             final.append(g.subset(good))
-        pos, neg = g.pos_ok[bad], g.neg_ok[bad]
-        bidx = g.idx[bad]
-        new_kind = np.full(bidx.size, "", dtype=object)
-        if g.sch.kind == "central":
-            new_kind[pos & ~neg] = "forward"
-            new_kind[neg & ~pos] = "backward"
-        elif g.sch.kind == "forward":
-            new_kind[~pos] = "backward"
-        else:
-            new_kind[~neg] = "forward"
-        if trange is not None:
-            for kind in ("forward", "backward"):
-                sel = new_kind == kind
-                sch = scheme(method, kind, deriv, order)
-                fits = (sch.lo * h[bidx] >= trange[0][bidx]) & (
-                    sch.hi * h[bidx] <= trange[1][bidx]
-                )
-                new_kind[sel & ~fits] = ""
-        stuck = new_kind == ""
-        if stuck.any():
-            final.append(g.subset(np.flatnonzero(bad)[stuck]))
-        for kind in ("forward", "backward"):
-            sel = new_kind == kind
-            if sel.any():
-                final.append(run(kind, bidx[sel]))
-                status = 1
+        sel = np.flatnonzero(bad)
+        pieces, note = _edge_fallback(
+            g.subset(sel), run, trange, eps, _t_floor(prov, g.idx[sel])
+        )
+        final.extend(pieces)
+        status = max(status, note)
 
+    # the consistency check, where the half step was computed anyway
+    if want_error:
+        for g in final:
+            if g.suspect is None:
+                g.suspect = _suspect(g, eps)
+
+    step = h
     if (
         len(final) == 1
         and final[0].idx.size == ndir
         and np.array_equal(final[0].idx, np.arange(ndir))
     ):
         value = final[0].value
+        step = final[0].h
     else:
         M = final[0].value.shape[0]
         value = np.empty((M, ndir), dtype=np.result_type(*[g.value for g in final]))
+        step = h.copy()
         for g in final:
             value[:, g.idx] = g.value
+            step[g.idx] = g.h
     error = None
     if want_error:
         # in the memory order of the values (the serial paths give them
@@ -770,10 +1057,21 @@ def _differentiate(
                 parts[:, g.idx] = e
         if parts is not None:
             error = parts
+    flagged = [g for g in final if g.suspect is not None and g.suspect.any()]
+    if flagged:
+        status = worst_status([status, -1])
+        if not want_error:
+            # untrustworthy and no info to say so: NaN
+            for g in flagged:
+                assert g.suspect is not None
+                cols = value[:, g.idx]
+                cols[g.suspect] = np.nan
+                value[:, g.idx] = cols
     if any(g.bad.any() for g in final):
         bad = ~np.isfinite(value)
         value[bad] = np.nan
         if error is not None:
             error[bad] = np.nan
-        status = -3 if bad.any() else status
-    return Outcome(value, error, h, status)
+        if bad.any():
+            status = worst_status([status, -3])
+    return Outcome(value, error, step, status)
