@@ -34,7 +34,7 @@ def test_demo_table(capsys):
     # columns: J digits, J nfev, J error, H digits, H nfev, H error
     assert rows["central", 2][1] == 6  # 2n
     assert rows["forward", 1][1] == 4  # n + 1
-    assert rows["complex", 2][1] == 3  # n
+    assert rows["complex", 2][1] == 4  # n, and f(x) checked to be real
     assert rows["central", 2][4] == 13  # n^2 + n + 1
     assert rows["central", 2][0] >= 8
     assert rows["complex", 2][0] >= 13

@@ -275,7 +275,7 @@ def jacobian(
     1095.8009
     >>> J, info = nd.jacobian(f, [1.0, 2.0, 3.0], method="complex", full_output=True)
     >>> info.nfev, bool(np.all(info.error < 1e-9 * abs(J).max()))
-    (6, True)
+    (7, True)
     """
     check_callable(f)
     c = _common(x, 1, locals())
@@ -474,7 +474,7 @@ def hessian(
     more, ``n^2 + n + 1`` evaluations in all (the four-point cross formula
     takes ``2n^2 + 1``); each pair is computed once, so ``H`` is exactly
     symmetric.  The complex step uses ``Im f(x + (k + i) h u)`` along the
-    same directions, ``n^2 + n`` evaluations.
+    same directions, ``n^2 + n`` evaluations and ``f(x)``, which must be real.
 
     With `sparsity`, only the pairs of the structure are differenced.  One
     evaluation of a scalar ``f`` gives one number, so no grouping of columns
