@@ -1006,12 +1006,6 @@ def _differentiate(
         final.extend(pieces)
         status = max(status, note)
 
-    # the consistency check, where the half step was computed anyway
-    if want_error:
-        for g in final:
-            if g.suspect is None:
-                g.suspect = _suspect(g, eps)
-
     step = h
     if (
         len(final) == 1
@@ -1039,7 +1033,8 @@ def _differentiate(
             # D(h) - D(h/2) ~ (1 - 2^-p) C h^p f^(m+p): the truncation error of
             # D(h), doubled for the higher-order terms the model leaves out
             e = np.abs(g.value - g.half).astype(np.float64, copy=False)
-            e *= 2.0 * 2.0**p / (2.0**p - 1.0)
+            grow = 2.0 * 2.0**p / (2.0**p - 1.0)
+            e *= grow
             # round-off: f is assumed correct to a few ulps of its size (the
             # callers add what cancellation inside f costs, seen through the
             # inputs: eps * sum_k |df/dx_k| |x_k|); complex arithmetic rounds
@@ -1047,6 +1042,13 @@ def _differentiate(
             # derivatives >= 2
             ulps = 64.0 if g.sch.is_complex else 8.0
             tmp = np.multiply(g.noise, ulps * eps)
+            if g.suspect is None:
+                # the consistency check (see _suspect), screened in one pass:
+                # |D(h) - D(h/2)| within the margin of the round-off bound
+                # clears an entry (the bound without its eps |D| terms)
+                margin = grow * _ROUNDOFF_MARGIN * (1.0 + 2.0**g.sch.deriv)
+                if np.any(e > margin * tmp):
+                    g.suspect = _suspect(g, eps)
             e += tmp
             np.abs(g.value, out=tmp)
             tmp *= eps
