@@ -63,6 +63,7 @@ _EDGE_FACTOR = 32.0
 _SAFETY = 2.0
 #: successive rows of the table within tolerance before an entry is done
 _CONFIRM = 1
+_DEBUG = False
 #: extrapolation uses at most this many levels beyond the base stencil
 _EXTRA_LEVELS = 5
 #: consecutive levels without improvement that end a direction (noise floor)
@@ -187,7 +188,8 @@ def _evaluate(
 ) -> list[NDArray[Any]]:
     if isinstance(prov, Elements):
         return [_call_elements(prov, idx, T[k]) for k in range(T.shape[0])]
-    return prov.eval(idx, T)
+    # Points reuses its table of values from one call to the next
+    return [np.array(v) for v in prov.eval(idx, T)]
 
 
 def _center(prov: Points | Elements, idx: NDArray[Any]) -> NDArray[Any]:
@@ -271,7 +273,10 @@ class _Ladder:
         self.run = np.zeros(nd, dtype=np.intp)
         self.run_id = np.zeros(nd, dtype=np.intp)
         self.verified = np.zeros(nd, dtype=bool)
-        self.went_up = np.zeros(nd, dtype=bool)
+        self.passes = np.zeros(nd, dtype=np.intp)
+        # exponents known to start a run with steps too large / too small
+        self.hi_e = np.full(nd, np.inf)
+        self.lo_e = np.full(nd, -np.inf)
         self.levels = np.zeros(nd, dtype=np.intp)
         self.active = np.ones(nd, dtype=bool)
         self.stuck = np.zeros(nd, dtype=bool)
@@ -287,7 +292,7 @@ class _Ladder:
             both = np.minimum(thi, -tlo)
             # central where both sides leave room for a ladder of some
             # length, otherwise one-sided towards the roomier side
-            tight = both < href * self.q**-8
+            tight = both < href * 2.0**-12
             self.side[tight & (thi >= -tlo)] = 1
             self.side[tight & (thi < -tlo)] = -1
             lim = np.where(self.side == 0, both, np.where(self.side > 0, thi, -tlo))
@@ -400,6 +405,7 @@ class _Ladder:
         self.run[bad] = 0
         self.run_id[bad] += 1
         self.verified[bad] = False
+        self.passes[bad] = 0
         self.e[bad] -= self.edge_jump
         hb = self.href[bad] * self.q ** self.e[bad].astype(np.float64)
         over = (hb < self.hmin[bad]) | (self.side[bad] != 0)
@@ -510,13 +516,28 @@ class _Ladder:
                 basen[:, loc] = N_rows[Lb][:, loc]
         d2 = np.abs(base - self.B1[:, good])
         d1 = np.abs(self.B1[:, good] - self.B2[:, good])
+        prev_base = self.B1[:, good].copy()
         self.B2[:, good] = self.B1[:, good]
         self.B1[:, good] = base
         done = self.done[:, good]
         tested = run >= lb + 2
-        diverging = ((d2 > 0.5 * d1 + 4.0 * basen) & ~done).any(axis=0)
-        non_asym = tested & diverging
-        self.verified[good] |= tested & ~non_asym
+        # and the extrapolation must gain on the base estimates: random
+        # values from steps that do not fit f contract now and then, but
+        # extrapolating them gains nothing
+        gains = (rtr <= 0.25 * _SAFETY * (d1 + d2)) | (rtr <= 4.0 * rnz)
+        diverging = (((d2 > 0.5 * d1 + 4.0 * basen) | ~gains) & ~done).any(axis=0)
+        # nor may it be round-off only: base estimates that differ by
+        # noise, with no digit in the best entry (a derivative that is
+        # exactly 0, with equal estimates, is fine)
+        noise_like = ~((d2 > 16.0 * basen) & ~done).any(axis=0)
+        blank = ((rerr >= 0.5 * np.abs(rb)) & (d1 + d2 > 0) & ~self.done[:, good]).any(
+            axis=0
+        )
+        non_asym = tested & (diverging | (noise_like & blank))
+        # verified: two contraction tests passed in a row (random values
+        # from steps that do not fit f pass one now and then)
+        self.passes[good] = np.where(tested & ~non_asym, self.passes[good] + 1, 0)
+        self.verified[good] |= self.passes[good] >= 2
         # keep the best entry (tentative while its run is not verified)
         better = (rerr < self.best_err[:, good]) & ~done
         rr, cc = np.nonzero(better)
@@ -539,54 +560,77 @@ class _Ladder:
         self.done[:, good] |= self.conv_rows[:, good] >= _CONFIRM
         done = self.done[:, good]
         converged = done.all(axis=0)
-        jump_down = non_asym & ~converged
-        if np.any(jump_down):
+        # a verified run that stops contracting within round-off has reached
+        # its noise floor
+        floor = non_asym & self.verified[good] & noise_like
+        # otherwise a run that does not contract has steps too large
+        # (truncation) or too small (round-off); the search brackets the
+        # exponent of a good start between the two and bisects
+        fresh = non_asym & ~floor & ~converged
+        too_small = fresh & noise_like
+        too_big = fresh & ~noise_like
+        # far too big (the base estimate changes by more than its size):
+        # jump; merely too big: go on down the same run, which drops its
+        # top levels as it goes (narrow windows of good steps, as for high
+        # derivatives, are not jumped over)
+        wild = ((d2 > 0.5 * (np.abs(base) + np.abs(prev_base))) & ~done).any(axis=0)
+        creep = too_big & ~wild
+        too_big = too_big & wild
+        self.passes[good[creep]] = 0
+        if np.any(fresh):
             # what that run found is not to be trusted
-            jd = good[jump_down]
-            lost = (self.best_run[:, jd] == self.run_id[jd][None, :]) & ~done[
-                :, jump_down
-            ]
+            jd = good[fresh]
+            lost = (self.best_run[:, jd] == self.run_id[jd][None, :]) & ~done[:, fresh]
+            self.run_id[good[creep]] += 1  # later entries of the run are new
             rr, cc = np.nonzero(lost)
             self.best[rr, jd[cc]] = np.nan
             self.best_err[rr, jd[cc]] = np.inf
             self.best_tr[rr, jd[cc]] = np.inf
-        # a start dominated by round-off: once, a run further up
-        noisy = ((self.best_nz[:, good] >= self.best_tr[:, good]) | done).all(axis=0)
-        hup = hg * q ** (run - 1 + self.jump)
-        up_ok = np.ones(good.size, dtype=bool)
+        top = self.e[good] + run - 1
+        hi, lo = self.hi_e[good], self.lo_e[good]
+        hi = np.where(too_big, np.minimum(hi, self.e[good]), hi)
+        lo = np.where(too_small, np.maximum(lo, top), lo)
+        self.hi_e[good], self.lo_e[good] = hi, lo
+        bracket = np.isfinite(hi) & np.isfinite(lo)
+        mid = np.floor((hi + lo) / 2)
+        start = np.where(
+            bracket,
+            mid,
+            np.where(too_big, self.e[good] - self.jump, top + self.jump),
+        )
         if self.room is not None:
-            up_ok = (hup <= self.room[0][good]) & (hup <= self.room[1][good])
-        jump_up = (
-            ~jump_down
-            & ~converged
-            & ~self.went_up[good]
-            & (run == lb + 2)
-            & (self.side[good] == 0)
-            & (self.run_id[good] == 0)
-            & noisy
-            & up_ok
+            # never above the room the bounds leave
+            lim = np.minimum(self.room[0][good], self.room[1][good])
+            with np.errstate(divide="ignore"):
+                emax = np.floor(np.log(lim / self.href[good]) / math.log(q))
+            start = np.minimum(start, emax)
+        # no room left between the two: give up (the best so far stands)
+        closed = (too_big | too_small) & (
+            (bracket & (hi - lo <= lb + 2)) | (start <= lo)
         )
+        restart = (too_big | too_small) & ~closed
         stalled = (
-            (
-                ((self.levels[good][None, :] - self.best_lvl[:, good]) >= _STALL) | done
-            ).all(axis=0)
-            & self.verified[good]
-            & ~jump_down
-        )
-        finish = converged | (stalled & ~jump_up)
+            ((self.levels[good][None, :] - self.best_lvl[:, good]) >= _STALL) | done
+        ).all(axis=0) & self.verified[good]
+        finish = converged | floor | stalled | closed
+        if _DEBUG:
+            for j in range(min(good.size, 3)):
+                print(
+                    f"d{good[j]} e={self.e[good[j]]} run={run[j]} B={base[0, j]:.6g} "
+                    f"d1={d1[0, j]:.2g} d2={d2[0, j]:.2g} bn={basen[0, j]:.2g} "
+                    f"rb={rb[0, j]:.12g} rtr={rtr[0, j]:.2g} rnz={rnz[0, j]:.2g} "
+                    f"tested={tested[j]} nonasym={non_asym[j]} ver={self.verified[good[j]]} "
+                    f"fin={finish[j]} conv={converged[j]} floor={floor[j]} "
+                    f"stall={stalled[j]} closed={closed[j]} restart={restart[j]}"
+                )
         self.active[good[finish]] = False
-        for sel, de in ((jump_down, -self.jump), (jump_up, 0)):
-            d = good[sel]
-            if sel is jump_up:
-                self.went_up[d] = True
-                de_arr = lb[sel] + 1 + self.jump
-            else:
-                de_arr = np.full(d.size, de)
-            self.run[d] = 0
-            self.run_id[d] += 1
-            self.verified[d] = False
-            self.e[d] += de_arr
-        rest = good[~(finish | jump_down | jump_up)]
+        d = good[restart]
+        self.run[d] = 0
+        self.run_id[d] += 1
+        self.passes[d] = 0
+        self.verified[d] = False
+        self.e[d] = start[restart].astype(np.intp)
+        rest = good[~(finish | restart)]
         self.e[rest] -= 1
 
     def outcome(self, want_error: bool) -> AdaptiveOutcome:
@@ -595,17 +639,13 @@ class _Ladder:
         tol = self.opts.atol + self.opts.rtol * np.abs(best)
         status = np.zeros(best.shape, dtype=np.intp)
         within = best_err <= tol
-        # not within tolerance: still trustworthy where the table settled
-        # (the noise floor), not where it never converged
-        settled = (
-            np.isfinite(best_err)
-            & (self.best_tr <= 0.5 * np.abs(best) + self.best_nz)
-            & self.verified[None, :]
-        ) | (np.isfinite(best_err) & ~self.active[None, :])
+        # not within tolerance: still trustworthy where the ladder stopped
+        # at its noise floor, after a verified run; not where maxiter ended it
+        settled = np.isfinite(best_err) & ~self.active[None, :]
         status[~within & settled] = 2
         status[~within & ~settled] = -2
+        status[~np.isfinite(best)] = -2  # nothing trustworthy was found
         status[:, self.stuck] = -3
-        status[~np.isfinite(best)] = -3
         one_sided = self.side != 0
         status[:, one_sided] = np.where(
             status[:, one_sided] == 0, 1, status[:, one_sided]
