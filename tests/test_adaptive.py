@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -145,7 +146,7 @@ def test_extrapolation_converges_with_levels() -> None:
         assert info.status == -2  # stopped by maxiter: said so
         errs.append(abs(d - math.e))
     # each level gains orders of magnitude until round-off
-    assert all(b < a / 100 for a, b in zip(errs, errs[1:], strict=False))
+    assert all(b < a / 100 for a, b in itertools.pairwise(errs))
     assert np.isnan(nd.derivative(np.exp, 1.0, method="adaptive", maxiter=3))
 
 

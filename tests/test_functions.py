@@ -623,7 +623,7 @@ def test_serial_fast_path_exact_evaluations(method, calls_per_n, extra):
             "step_factor must be between",
         ),
         ({"method": "adaptive", "noise": -1.0}, ValueError, "noise must be >= 0"),
-        ({"method": "adaptive", "noise": "x"}, TypeError, "noise must be a number"),
+        ({"method": "adaptive", "noise": "x"}, ValueError, "noise must be a number"),
         ({"order": 3}, ValueError, "order must be even"),
         ({"order": 0, "method": "forward"}, ValueError, "order must be between"),
         ({"order": 2.5}, TypeError, "order must be an integer"),

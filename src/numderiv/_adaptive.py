@@ -63,7 +63,6 @@ _EDGE_FACTOR = 32.0
 _SAFETY = 2.0
 #: successive rows of the table within tolerance before an entry is done
 _CONFIRM = 1
-_DEBUG = False
 #: extrapolation uses at most this many levels beyond the base stencil
 _EXTRA_LEVELS = 5
 #: consecutive levels without improvement that end a direction (noise floor)
@@ -613,16 +612,6 @@ class _Ladder:
             ((self.levels[good][None, :] - self.best_lvl[:, good]) >= _STALL) | done
         ).all(axis=0) & self.verified[good]
         finish = converged | floor | stalled | closed
-        if _DEBUG:
-            for j in range(min(good.size, 3)):
-                print(
-                    f"d{good[j]} e={self.e[good[j]]} run={run[j]} B={base[0, j]:.6g} "
-                    f"d1={d1[0, j]:.2g} d2={d2[0, j]:.2g} bn={basen[0, j]:.2g} "
-                    f"rb={rb[0, j]:.12g} rtr={rtr[0, j]:.2g} rnz={rnz[0, j]:.2g} "
-                    f"tested={tested[j]} nonasym={non_asym[j]} ver={self.verified[good[j]]} "
-                    f"fin={finish[j]} conv={converged[j]} floor={floor[j]} "
-                    f"stall={stalled[j]} closed={closed[j]} restart={restart[j]}"
-                )
         self.active[good[finish]] = False
         d = good[restart]
         self.run[d] = 0
