@@ -384,10 +384,11 @@ class _Ladder:
         if g.size == 0:
             return
         good = act[g]
-        self.Fp[:, good, 1:] = self.Fp[:, good, :-1]
-        self.Fm[:, good, 1:] = self.Fm[:, good, :-1]
-        self.Fp[:, good, 0] = newp[:, g]
-        self.Fm[:, good, 0] = newm[:, g]
+        ix = _index(good, self.href.size)
+        self.Fp[:, ix, 1:] = self.Fp[:, ix, :-1]
+        self.Fm[:, ix, 1:] = self.Fm[:, ix, :-1]
+        self.Fp[:, ix, 0] = newp[:, g]
+        self.Fm[:, ix, 0] = newm[:, g]
         self.run[good] += 1
         self._row(good, h[g])
 
@@ -425,6 +426,7 @@ class _Ladder:
 
     def _row(self, good: NDArray[Any], hg: NDArray[Any]) -> None:
         """The new row of the table, the best entries, and what to do next."""
+        ix = _index(good, self.href.size)
         M, m, eps = self.M, self.m, self.eps
         f0 = self._f0
         side = self.side[good]
@@ -441,7 +443,7 @@ class _Ladder:
                 if have.size == 0:
                     break
                 wp, wm, w0 = _window_weights(m, L, sd, ce, self.qf)
-                dd = good[have]
+                dd = ix if have.size == good.size else good[have]
                 P, Q = self.Fp[:, dd, :L], self.Fm[:, dd, :L]
                 num = P @ wp + Q @ wm
                 mag = np.abs(P) @ np.abs(wp) + np.abs(Q) @ np.abs(wm)
@@ -474,7 +476,7 @@ class _Ladder:
             E = E_rows[L]
             prev = self.Eprev.get(L - 1)
             t1 = np.abs(E - E_rows[L - 1])
-            t2 = np.abs(E - prev[:, good]) if prev is not None else np.nan * t1
+            t2 = np.abs(E - prev[:, ix]) if prev is not None else np.nan * t1
             tr = np.where((run >= L)[None, :], _SAFETY * np.fmax(t1, t2), np.nan)
             err = tr + N_rows[L]
             cand = np.isfinite(err) & (err < rerr)
@@ -503,6 +505,7 @@ class _Ladder:
         rnz: NDArray[Any],
     ) -> None:
         M, m, q = self.M, self.m, self.q
+        ix = _index(good, self.href.size)
         run = self.run[good]
         # is the run asymptotic?  Three successive base estimates must
         # contract (or differ by round-off only)
@@ -513,12 +516,12 @@ class _Ladder:
             if Lb in E_rows:
                 base[:, loc] = np.real(E_rows[Lb][:, loc])
                 basen[:, loc] = N_rows[Lb][:, loc]
-        d2 = np.abs(base - self.B1[:, good])
-        d1 = np.abs(self.B1[:, good] - self.B2[:, good])
-        prev_base = self.B1[:, good].copy()
-        self.B2[:, good] = self.B1[:, good]
-        self.B1[:, good] = base
-        done = self.done[:, good]
+        d2 = np.abs(base - self.B1[:, ix])
+        d1 = np.abs(self.B1[:, ix] - self.B2[:, ix])
+        prev_base = self.B1[:, ix].copy()
+        self.B2[:, ix] = self.B1[:, ix]
+        self.B1[:, ix] = base
+        done = self.done[:, ix]
         tested = run >= lb + 2
         # and the extrapolation must gain on the base estimates: random
         # values from steps that do not fit f contract now and then, but
@@ -529,7 +532,7 @@ class _Ladder:
         # noise, with no digit in the best entry (a derivative that is
         # exactly 0, with equal estimates, is fine)
         noise_like = ~((d2 > 16.0 * basen) & ~done).any(axis=0)
-        blank = ((rerr >= 0.5 * np.abs(rb)) & (d1 + d2 > 0) & ~self.done[:, good]).any(
+        blank = ((rerr >= 0.5 * np.abs(rb)) & (d1 + d2 > 0) & ~self.done[:, ix]).any(
             axis=0
         )
         non_asym = tested & (diverging | (noise_like & blank))
@@ -538,7 +541,7 @@ class _Ladder:
         self.passes[good] = np.where(tested & ~non_asym, self.passes[good] + 1, 0)
         self.verified[good] |= self.passes[good] >= 2
         # keep the best entry (tentative while its run is not verified)
-        better = (rerr < self.best_err[:, good]) & ~done
+        better = (rerr < self.best_err[:, ix]) & ~done
         rr, cc = np.nonzero(better)
         gg = good[cc]
         self.best[rr, gg] = rb[rr, cc]
@@ -552,12 +555,12 @@ class _Ladder:
         tol = self.opts.atol + self.opts.rtol * np.abs(rb)
         under = rerr <= tol
         if _CONFIRM > 1:
-            under &= np.abs(rb - self.last_rb[:, good]) <= rerr + self.last_err[:, good]
-        self.conv_rows[:, good] = np.where(under, self.conv_rows[:, good] + 1, 0)
-        self.last_rb[:, good] = rb
-        self.last_err[:, good] = rerr
-        self.done[:, good] |= self.conv_rows[:, good] >= _CONFIRM
-        done = self.done[:, good]
+            under &= np.abs(rb - self.last_rb[:, ix]) <= rerr + self.last_err[:, ix]
+        self.conv_rows[:, ix] = np.where(under, self.conv_rows[:, ix] + 1, 0)
+        self.last_rb[:, ix] = rb
+        self.last_err[:, ix] = rerr
+        self.done[:, ix] |= self.conv_rows[:, ix] >= _CONFIRM
+        done = self.done[:, ix]
         converged = done.all(axis=0)
         # a verified run that stops contracting within round-off has reached
         # its noise floor
@@ -609,7 +612,7 @@ class _Ladder:
         )
         restart = (too_big | too_small) & ~closed
         stalled = (
-            ((self.levels[good][None, :] - self.best_lvl[:, good]) >= _STALL) | done
+            ((self.levels[good][None, :] - self.best_lvl[:, ix]) >= _STALL) | done
         ).all(axis=0) & self.verified[good]
         finish = converged | floor | stalled | closed
         self.active[good[finish]] = False
@@ -671,6 +674,11 @@ def _direction_steps(best_h: NDArray[Any]) -> NDArray[Any]:
     have = ~np.isnan(best_h).all(axis=0)
     out[have] = np.nanmin(best_h[:, have], axis=0)
     return out
+
+
+def _index(good: NDArray[Any], nd: int) -> Any:
+    """`good` as an index: a slice (views, no copies) when it is every direction."""
+    return slice(None) if good.size == nd else good
 
 
 def _window_groups(
