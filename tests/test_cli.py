@@ -15,8 +15,15 @@ def _rows(text: str) -> dict[tuple[str, int], list[float]]:
     rows = {}
     for line in text.splitlines():
         parts = line.split()
-        if parts and parts[0] in {"central", "forward", "backward", "complex"}:
-            rows[parts[0], int(parts[1])] = [float(p) for p in parts[2:]]
+        if parts and parts[0] in {
+            "central",
+            "forward",
+            "backward",
+            "complex",
+            "adaptive",
+        }:
+            order = None if parts[1] == "-" else int(parts[1])
+            rows[parts[0], order] = [float(p) for p in parts[2:]]
     return rows
 
 
@@ -30,6 +37,7 @@ def test_demo_table(capsys):
         ("forward", 1),
         ("backward", 1),
         ("complex", 2),
+        ("adaptive", None),
     }
     # columns: J digits, J nfev, J error, H digits, H nfev, H error
     assert rows["central", 2][1] == 6  # 2n
@@ -39,6 +47,10 @@ def test_demo_table(capsys):
     assert rows["central", 2][0] >= 8
     assert rows["complex", 2][0] >= 13
     assert rows["forward", 1][3] >= 3
+    # adaptive: Issue 9's targets (>= 13 digits in <= 45 evaluations for J,
+    # >= 12 in <= 135 for the Hessians), with a larger error estimate
+    ad = rows["adaptive", None]
+    assert ad[0] >= 13 and ad[1] <= 45 and ad[3] >= 12 and ad[4] <= 135
     assert "numderiv.grid.gradient(y)  = [1, 1.5, 2.5, 3.5, 4.5, 5]" in out
 
 

@@ -50,12 +50,13 @@ def correct_digits(approx: Any, exact: Any) -> float:
     return float(np.clip(d, 0.0, 15.95).min())
 
 
-_METHODS = [
+_METHODS: list[tuple[str, int | None]] = [
     ("central", 2),
     ("central", 4),
     ("forward", 1),
     ("backward", 1),
     ("complex", 2),
+    ("adaptive", None),  # extrapolation chooses its own order
 ]
 
 
@@ -86,12 +87,14 @@ def _demo(out: Any) -> None:
         jn = _count(jacobian, method, order, x)
         hn = _count(hessian, method, order, x)
         w(
-            f"{method:10}{order:>5}  {correct_digits(J, Je):>8.1f}{jn:>7}"
+            f"{method:10}{order or '-':>5}  {correct_digits(J, Je):>8.1f}{jn:>7}"
             f"{float(np.max(ji.error)):>11.1e}"
             f"   {correct_digits(H, He):>8.1f}{hn:>7}{float(np.max(hi.error)):>11.1e}\n"
         )
     w("\ndigits: fewest correct decimal digits over the entries; nfev: evaluations\n")
-    w("of f; est. error: largest error estimate (full_output=True).\n\n")
+    w("of f; est. error: largest error estimate (full_output=True).  adaptive:\n")
+    w("Richardson extrapolation over a searched ladder of steps, its error\n")
+    w("estimate from the extrapolation table at no extra cost.\n\n")
     y = np.array([1, 2, 4, 7, 11, 16], dtype=float)
     w("NumPy's gradient example\n")
     w(f"  y                          = {_fmt(y)}\n")
@@ -99,7 +102,7 @@ def _demo(out: Any) -> None:
     w(f"  numpy.gradient(y)          = {_fmt(np.gradient(y))}\n")
 
 
-def _count(fn: Any, method: str, order: int, x: Any) -> int:
+def _count(fn: Any, method: str, order: int | None, x: Any) -> int:
     calls = [0]
 
     def f(t: Any) -> Any:
