@@ -815,4 +815,5 @@ def run_directions(
         want_error=c.full_output,
         eps=c.eps,
         kinds=kinds,
+        default_steps=c.rel_step is None and c.abs_step is None,
     )

@@ -648,6 +648,7 @@ class Outcome:
 # _suspect for the reasons behind these two numbers.
 _ROUNDOFF_MARGIN = 1000.0
 _DISAGREE = 1e-2
+_DISAGREE_STRICT = 1e-4
 # Domain edges: the fallback's step shrinks by _SHRINK per try, for at most
 # _EDGE_TRIES tries, and stops once D(h) and D(h/2) agree to _EDGE_TOL
 # (relative) or to round-off; see _edge_fallback.
@@ -687,7 +688,7 @@ def _vanishing(g: _Group, a1: NDArray[Any], a2: NDArray[Any]) -> NDArray[Any]:
     return same & (a2 <= 1.25 * 2.0**-g.sch.order * a1)
 
 
-def _suspect(g: _Group, eps: float) -> NDArray[Any]:
+def _suspect(g: _Group, eps: float, *, strict: bool = False) -> NDArray[Any]:
     """Entries whose step does not fit ``f``: ``D(h)`` and ``D(h/2)`` disagree.
 
     In the asymptotic range ``D(h) - D(h/2) ~ (1 - 2^-p) C h^p f^(m+p)``: a
@@ -725,6 +726,16 @@ def _suspect(g: _Group, eps: float) -> NDArray[Any]:
       ``2 (2^p / (2^p - 1)) |D(h) - D(h/2)|`` is at least ``1.5 |D(h)|``,
       which covers the error whatever the value.
 
+    With `strict` (default steps) the second point asks only for
+    ``_DISAGREE_STRICT = 1e-4`` of ``|D|``: the default
+    steps balance truncation against round-off, so a difference far beyond
+    the margin means that the model of ``f`` failed however small it is
+    beside ``|D|``: a step beyond the scale of ``f``, or noise in ``f`` far
+    above a few ulps (``sin(x) + 1e-10 noise`` with the forward step
+    ``1.5e-8``: ``D`` off by 2e-2 with an estimate of 6e-3).  A user's
+    large step, whose truncation error legitimately dominates, keeps the
+    second point.
+
     Two kinds of entries slip through: a step beyond the scale of ``f`` that
     gives ``D(h) ~ D(h/2)`` by chance (``sin`` at large ``x`` when ``h / 2``
     is within about 0.14 of a multiple of ``2 pi``, some 5% of such
@@ -737,7 +748,7 @@ def _suspect(g: _Group, eps: float) -> NDArray[Any]:
     diff, rnd, a1, a2 = _disagreement(g, eps)
     out = diff > _ROUNDOFF_MARGIN * rnd
     if out.any():
-        out &= diff > _DISAGREE * np.maximum(a1, a2)
+        out &= diff > (_DISAGREE_STRICT if strict else _DISAGREE) * np.maximum(a1, a2)
         if out.any():
             out &= ~_vanishing(g, a1, a2)
     return out
@@ -794,11 +805,15 @@ def differentiate(
     want_error: bool,
     eps: float,
     kinds: NDArray[Any] | None = None,
+    default_steps: bool = False,
 ) -> Outcome:
     """``deriv``-th derivatives along every direction of `prov`; see module doc.
 
     `kinds`, when given, fixes the stencil kind of each direction (the
-    caller has already fitted the steps into the bounds).
+    caller has already fitted the steps into the bounds).  With
+    `default_steps` (the steps balance truncation and round-off, none was
+    given by the user) the consistency check is strict: see
+    :func:`_suspect`.
 
     Succeed or say so: with `want_error` every entry is checked for
     consistency between the step and half the step (:func:`_suspect`;
@@ -818,7 +833,7 @@ def differentiate(
         if method == "complex":
             _refuse_complex_valued(prov)
         return _differentiate(
-            prov, h, kinds, method, deriv, order, trange, want_error, eps
+            prov, h, kinds, method, deriv, order, trange, want_error, eps, default_steps
         )
 
 
@@ -976,6 +991,7 @@ def _differentiate(
     trange: tuple[NDArray[Any], NDArray[Any]] | None,
     want_error: bool,
     eps: float,
+    default_steps: bool = False,
 ) -> Outcome:
     ndir = h.size
 
@@ -1052,7 +1068,7 @@ def _differentiate(
                 # clears an entry (the bound without its eps |D| terms)
                 margin = grow * _ROUNDOFF_MARGIN * (1.0 + 2.0**g.sch.deriv)
                 if np.any(e > margin * tmp):
-                    g.suspect = _suspect(g, eps)
+                    g.suspect = _suspect(g, eps, strict=default_steps)
             e += tmp
             np.abs(g.value, out=tmp)
             tmp *= eps
