@@ -427,3 +427,22 @@ def test_process_pool_workers() -> None:
     g0 = nd.gradient(rosen, x, method="adaptive")
     g1 = nd.gradient(rosen, x, method="adaptive", workers=2)
     assert np.array_equal(g0, g1)
+
+
+def test_vanishing_derivatives_at_an_optimum() -> None:
+    """A gradient at a minimum (f = 0 there): no NaN, an honest error, no runaway."""
+    for x in (np.ones(4), np.ones(50)):
+        g, info = nd.gradient(rosen, x, **A)
+        assert info.status >= 0
+        assert np.all(np.abs(g) <= info.error) and info.error.max() < 1e-12
+        assert info.nfev <= 10 * x.size
+        assert not np.isnan(nd.gradient(rosen, x, method="adaptive")).any()
+        H, info = nd.hessian(rosen, x[:4], **A)
+        assert _covers(H, rosen_hess(x[:4]), info.error)
+    for f, x0 in (
+        (lambda t: t**3, 0.0),
+        (np.cos, 0.0),
+        (lambda t: (t - 1.0) ** 2, 1.0),
+    ):
+        d, info = nd.derivative(f, x0, **A)
+        assert info.status >= 0 and abs(d) <= info.error < 1e-12

@@ -334,6 +334,7 @@ class _Ladder:
         self.last_err = np.full((M, nd), np.inf)
         self.B1 = np.full((M, nd), np.nan)
         self.B2 = np.full((M, nd), np.nan)
+        self.Bref = np.zeros((M, nd))
         self.Eprev: dict[int, NDArray[Any]] = {}
 
     def f0(self) -> NDArray[Any]:
@@ -406,6 +407,8 @@ class _Ladder:
         self.run_id[bad] += 1
         self.verified[bad] = False
         self.passes[bad] = 0
+        if self.M > 0:
+            self.Bref[:, bad] = 0.0
         self.e[bad] -= self.edge_jump
         hb = self.href[bad] * self.q ** self.e[bad].astype(np.float64)
         over = (hb < self.hmin[bad]) | (self.side[bad] != 0)
@@ -539,20 +542,33 @@ class _Ladder:
         # verified: two contraction tests passed in a row (random values
         # from steps that do not fit f pass one now and then)
         self.passes[good] = np.where(tested & ~non_asym, self.passes[good] + 1, 0)
-        self.verified[good] |= self.passes[good] >= 2
+        newly = ~self.verified[good] & (self.passes[good] >= 2)
+        self.verified[good] |= newly
+        # the size of the derivative where the run became verified: the
+        # scale of the tolerance where the estimate itself vanishes
+        self.Bref[:, good[newly]] = np.abs(base[:, newly])
         # keep the best entry (tentative while its run is not verified)
         better = (rerr < self.best_err[:, ix]) & ~done
+        # progress, for the noise floor, is a gain of more than the step
+        # factor: where f vanishes at x its round-off bound shrinks with h
+        # and would gain a little at every level forever
+        gain = rerr < self.best_err[:, ix] / max(2.0, q)
+        self.best_lvl[:, ix] = np.where(
+            gain & ~done, self.levels[good], self.best_lvl[:, ix]
+        )
         rr, cc = np.nonzero(better)
         gg = good[cc]
         self.best[rr, gg] = rb[rr, cc]
         self.best_err[rr, gg] = rerr[rr, cc]
         self.best_tr[rr, gg] = rtr[rr, cc]
         self.best_nz[rr, gg] = rnz[rr, cc]
-        self.best_lvl[rr, gg] = self.levels[gg]
         self.best_run[rr, gg] = self.run_id[gg]
         self.best_h[rr, gg] = hg[cc]
-        # an entry is done when _CONFIRM successive rows are within tolerance
-        tol = self.opts.atol + self.opts.rtol * np.abs(rb)
+        # an entry is done when _CONFIRM successive rows are within tolerance,
+        # relative to the size of the estimate or, where that vanishes (a
+        # gradient at a minimum), of the base estimate where its run was
+        # verified
+        tol = self.opts.atol + self.opts.rtol * np.fmax(np.abs(rb), self.Bref[:, ix])
         under = rerr <= tol
         if _CONFIRM > 1:
             under &= np.abs(rb - self.last_rb[:, ix]) <= rerr + self.last_err[:, ix]
@@ -621,6 +637,7 @@ class _Ladder:
         self.run_id[d] += 1
         self.passes[d] = 0
         self.verified[d] = False
+        self.Bref[:, d] = 0.0
         self.e[d] = start[restart].astype(np.intp)
         rest = good[~(finish | restart)]
         self.e[rest] -= 1
@@ -628,7 +645,7 @@ class _Ladder:
     def outcome(self, want_error: bool) -> AdaptiveOutcome:
         """Values, errors and status per entry; NaN where not to be trusted."""
         best, best_err = self.best, self.best_err
-        tol = self.opts.atol + self.opts.rtol * np.abs(best)
+        tol = self.opts.atol + self.opts.rtol * np.fmax(np.abs(best), self.Bref)
         status = np.zeros(best.shape, dtype=np.intp)
         within = best_err <= tol
         # not within tolerance: still trustworthy where the ladder stopped
