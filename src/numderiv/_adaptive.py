@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._core import Elements, Outcome, Points, differentiate
+from ._core import ROUNDOFF_ULPS, Elements, Outcome, Points, differentiate
 from ._result import worst_status
 from ._stencil import _exact_weights
 from ._steps import Scheme, input_noise_gain, scheme, user_or_default_steps
@@ -67,7 +67,9 @@ _CONFIRM = 1
 _EXTRA_LEVELS = 5
 #: consecutive levels without improvement that end a direction (noise floor)
 _STALL = 2
-#: round-off of a value of f, in units of eps |f| (a few ulps)
+#: round-off of a value of f, in units of eps |f|, that steers the search
+#: and the stopping; the error reported has ROUNDOFF_ULPS (a wider margin
+#: for the rounding inside f, which need not steer where to stop)
 _ULPS = 2.0
 
 
@@ -182,6 +184,28 @@ def _call_elements(prov: Elements, idx: NDArray[Any], t: NDArray[Any]) -> NDArra
     return y.reshape(1, -1)
 
 
+def _x_along(prov: Points | Elements) -> NDArray[Any]:
+    """``sum_k |u_k| |x_k| / |u|^2`` per direction: what rounds in ``x + t u``.
+
+    The points of the ladder are rounded to the precision of ``x``: each
+    value of ``f`` is then off by about ``eps |x| |f'|`` along the
+    direction, the round-off of ``f`` seen through its input.
+    """
+    if isinstance(prov, Elements):
+        return np.abs(prov.x.reshape(-1)).astype(np.float64)
+    dirs, ax = prov.dirs, np.abs(prov.x.real).astype(np.float64)
+    D = dirs.count
+    out = np.empty(D)
+    step = max(1, (1 << 22) // max(dirs.n, 1))
+    for s in range(0, D, step):
+        d = np.arange(s, min(D, s + step))
+        U = dirs.rows(np.zeros(dirs.n), d, np.ones(d.size))
+        # the rounding of each coordinate through f's partial derivative
+        # along it, which is about (df/dt) / |u| for a direction u
+        out[d] = (np.abs(U) @ ax) / np.maximum(np.einsum("ij,ij->i", U, U), 1e-300)
+    return out
+
+
 def _evaluate(
     prov: Points | Elements, idx: NDArray[Any], T: NDArray[Any]
 ) -> list[NDArray[Any]]:
@@ -229,6 +253,7 @@ def _adaptive(
 ) -> AdaptiveOutcome:
     lad = _Ladder(prov, np.asarray(href, dtype=np.float64), m, opts, eps, trange)
     lad.step_dtype = np.asarray(href).dtype
+    lad.xscale = _x_along(prov)
     for _ in range(opts.maxiter):
         act = np.flatnonzero(lad.active)
         if act.size == 0:
@@ -298,6 +323,7 @@ class _Ladder:
             ratio = np.maximum(href / np.maximum(lim, 1e-300), 1.0)
             self.e -= np.ceil(np.log(ratio) / math.log(self.q)).astype(np.intp)
         self.M = -1  # outputs, known after the first evaluation
+        self.xscale = np.zeros(nd)  # |x| along each direction (_x_along)
         self.step_dtype: Any = np.float64
 
     # -- storage, allocated once the number of outputs is known
@@ -325,6 +351,7 @@ class _Ladder:
         self.best_err = np.full((M, nd), np.inf)
         self.best_tr = np.full((M, nd), np.inf)
         self.best_nz = np.zeros((M, nd))
+        self.best_mg = np.zeros((M, nd))
         self.best_lvl = np.zeros((M, nd), dtype=np.intp)
         self.best_run = np.zeros((M, nd), dtype=np.intp)
         self.best_h = np.full((M, nd), np.nan)
@@ -335,6 +362,7 @@ class _Ladder:
         self.B1 = np.full((M, nd), np.nan)
         self.B2 = np.full((M, nd), np.nan)
         self.Bref = np.zeros((M, nd))
+        self.G1 = np.zeros((M, nd))  # size of the first derivative, newest level
         self.Eprev: dict[int, NDArray[Any]] = {}
 
     def f0(self) -> NDArray[Any]:
@@ -391,6 +419,17 @@ class _Ladder:
         self.Fp[:, ix, 0] = newp[:, g]
         self.Fm[:, ix, 0] = newm[:, g]
         self.run[good] += 1
+        # the size of the first derivative along each direction, for the
+        # rounding of the points (central pair, or one side against f(x))
+        hgood = h[g].astype(np.float64)
+        sg = s[g]
+        one = np.where(sg[None, :] > 0, newp[:, g], newm[:, g])
+        if np.any(sg != 0):
+            one = one - self.f0()[:, good]
+        self.G1[:, ix] = (
+            np.abs(np.where(sg[None, :] == 0, (newp[:, g] - newm[:, g]) / 2, one))
+            / hgood
+        )
         self._row(good, h[g])
 
     def _failed(
@@ -437,6 +476,7 @@ class _Ladder:
         groups = _window_groups(side, self.center_ok[good], self.use_center)
         E_rows: dict[int, NDArray[Any]] = {}
         N_rows: dict[int, NDArray[Any]] = {}
+        MG_rows: dict[int, NDArray[Any]] = {}  # eps sum|w f| / h^m
         lb = np.zeros(good.size, dtype=np.intp)
         for (sd, ce), loc in groups.items():
             Lb = base_levels(m, sd, ce)
@@ -454,18 +494,23 @@ class _Ladder:
                     assert f0 is not None
                     num = num + w0 * f0[:, dd]
                     mag = mag + abs(w0) * np.abs(f0[:, dd])
-                # round-off: a few ulps of each value, plus the known noise
+                # round-off: a few ulps of each value, the rounding of the
+                # points seen through f', plus the known noise
+                gsum = np.abs(wp).sum() + np.abs(wm).sum() + abs(w0)
                 noise = _ULPS * eps * np.abs(mag)
+                noise = noise + gsum * eps * self.xscale[dd] * self.G1[:, dd]
                 if self.noise is not None:
                     # twice the standard deviation of the noise of each value
-                    gain = np.abs(wp).sum() + np.abs(wm).sum() + abs(w0)
-                    noise = noise + 2.0 * gain * self.noise[:, dd]
+                    noise = noise + 2.0 * gsum * self.noise[:, dd]
                 hm = hg[have] ** m
                 if L not in E_rows:
                     E_rows[L] = np.full((M, good.size), np.nan, dtype=num.dtype)
                     N_rows[L] = np.full((M, good.size), np.nan)
                 E_rows[L][:, have] = num / hm
                 N_rows[L][:, have] = noise / hm
+                MG_rows.setdefault(L, np.full((M, good.size), np.nan))[:, have] = (
+                    eps * np.abs(mag) / hm
+                )
         # the row's best entry per output: each window is checked against
         # the two windows of one level less inside it (this row's, without
         # its largest step, and the previous row's, without its smallest)
@@ -473,6 +518,7 @@ class _Ladder:
         rerr = np.full((M, good.size), np.inf)
         rtr = np.full((M, good.size), np.inf)
         rnz = np.zeros((M, good.size))
+        rmg = np.zeros((M, good.size))
         for L in sorted(E_rows):
             if L - 1 not in E_rows:
                 continue
@@ -487,11 +533,13 @@ class _Ladder:
             rerr = np.where(cand, err, rerr)
             rtr = np.where(cand, tr, rtr)
             rnz = np.where(cand, N_rows[L], rnz)
+            rmg = np.where(cand, MG_rows[L], rmg)
         for L, E in E_rows.items():
             if L not in self.Eprev:
                 self.Eprev[L] = np.full((M, self.href.size), np.nan, dtype=E.dtype)
             cols = np.flatnonzero(~np.isnan(N_rows[L]).all(axis=0))
             self.Eprev[L][:, good[cols]] = E[:, cols]
+        self.rmg = rmg
         self._decide(good, hg, groups, lb, E_rows, N_rows, rb, rerr, rtr, rnz)
 
     def _decide(
@@ -548,6 +596,16 @@ class _Ladder:
         # scale of the tolerance where the estimate itself vanishes
         self.Bref[:, good[newly]] = np.abs(base[:, newly])
         # keep the best entry (tentative while its run is not verified)
+        # two estimates whose error bars do not overlap: one bar is wrong.
+        # If the new one is right the kept one is off by up to their
+        # difference plus the new error, which becomes its error (so a
+        # lucky early agreement of the table cannot stand)
+        kept, kerr = self.best[:, ix], self.best_err[:, ix]
+        gap = np.abs(rb - kept)
+        clash = np.isfinite(gap) & np.isfinite(rerr) & (gap > rerr + kerr) & ~done
+        if np.any(clash):
+            self.best_err[:, ix] = np.where(clash, gap + rerr, kerr)
+            self.best_tr[:, ix] = np.where(clash, gap + rerr, self.best_tr[:, ix])
         better = (rerr < self.best_err[:, ix]) & ~done
         # progress, for the noise floor, is a gain of more than the step
         # factor: where f vanishes at x its round-off bound shrinks with h
@@ -562,6 +620,7 @@ class _Ladder:
         self.best_err[rr, gg] = rerr[rr, cc]
         self.best_tr[rr, gg] = rtr[rr, cc]
         self.best_nz[rr, gg] = rnz[rr, cc]
+        self.best_mg[rr, gg] = self.rmg[rr, cc]
         self.best_run[rr, gg] = self.run_id[gg]
         self.best_h[rr, gg] = hg[cc]
         # an entry is done when _CONFIRM successive rows are within tolerance,
@@ -595,15 +654,22 @@ class _Ladder:
         creep = too_big & ~wild
         too_big = too_big & wild
         self.passes[good[creep]] = 0
-        if np.any(fresh):
-            # what that run found is not to be trusted
-            jd = good[fresh]
-            lost = (self.best_run[:, jd] == self.run_id[jd][None, :]) & ~done[:, fresh]
-            self.run_id[good[creep]] += 1  # later entries of the run are new
+        # round-off only, again after a run further up: the derivative is
+        # zero within the noise at every step tried (a linear f's second
+        # derivative); the best estimate, within its noise bound, stands
+        zero = too_small & np.isfinite(self.lo_e[good])
+        too_small = too_small & ~zero
+        large = too_big | creep
+        if np.any(large):
+            # what a run with steps too large found is not to be trusted
+            # (one with steps too small only has a wide error bound)
+            jd = good[large]
+            lost = (self.best_run[:, jd] == self.run_id[jd][None, :]) & ~done[:, large]
             rr, cc = np.nonzero(lost)
             self.best[rr, jd[cc]] = np.nan
             self.best_err[rr, jd[cc]] = np.inf
             self.best_tr[rr, jd[cc]] = np.inf
+        self.run_id[good[creep]] += 1  # later entries of the run are new
         top = self.e[good] + run - 1
         hi, lo = self.hi_e[good], self.lo_e[good]
         hi = np.where(too_big, np.minimum(hi, self.e[good]), hi)
@@ -627,10 +693,15 @@ class _Ladder:
             (bracket & (hi - lo <= lb + 2)) | (start <= lo)
         )
         restart = (too_big | too_small) & ~closed
-        stalled = (
-            ((self.levels[good][None, :] - self.best_lvl[:, ix]) >= _STALL) | done
-        ).all(axis=0) & self.verified[good]
-        finish = converged | floor | stalled | closed
+        # the noise floor: no progress for _STALL levels, or for one where
+        # the best entry is already round-off bound (smaller steps only
+        # amplify round-off)
+        since = self.levels[good][None, :] - self.best_lvl[:, ix]
+        bound = self.best_nz[:, ix] >= self.best_tr[:, ix]
+        stalled = ((since >= _STALL) | ((since >= 1) & bound) | done).all(
+            axis=0
+        ) & self.verified[good]
+        finish = converged | floor | stalled | closed | zero
         self.active[good[finish]] = False
         d = good[restart]
         self.run[d] = 0
@@ -661,7 +732,7 @@ class _Ladder:
         )
         # computed in float64 at least; returned in the precision of f and x
         value = best.astype(np.result_type(self.out_dtype, self.step_dtype))
-        error = best_err.copy()
+        error = best_err + (ROUNDOFF_ULPS - _ULPS) * self.best_mg
         error[~np.isfinite(value)] = np.nan
         value[~np.isfinite(value)] = np.nan
         if not want_error:

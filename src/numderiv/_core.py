@@ -28,6 +28,9 @@ from ._evaluate import Evaluator, _getrefcount
 from ._result import worst_status
 from ._steps import Scheme, choose_kinds, scheme
 
+# The round-off assumed of a value of f, in units of eps |f|: a few ulps
+# (every error estimate adds it, the fixed stencils' and "adaptive"'s).
+ROUNDOFF_ULPS = 8.0
 # Points built per block: bounds memory to about 32 MiB of float64.
 _BLOCK_ELEMENTS = 1 << 22
 # Points per block when f is called point by point: stays in the L2 cache.
@@ -668,7 +671,7 @@ def _disagreement(
     of its size from the combination itself.
     """
     assert g.half is not None and g.noise is not None
-    ulps = 64.0 if g.sch.is_complex else 8.0
+    ulps = 64.0 if g.sch.is_complex else ROUNDOFF_ULPS
     a1 = np.abs(g.value)
     a2 = np.abs(g.half)
     diff = np.abs(g.value - g.half)
@@ -1060,7 +1063,7 @@ def _differentiate(
             # inputs: eps * sum_k |df/dx_k| |x_k|); complex arithmetic rounds
             # more, and the complex step's imaginary parts cancel as well for
             # derivatives >= 2
-            ulps = 64.0 if g.sch.is_complex else 8.0
+            ulps = 64.0 if g.sch.is_complex else ROUNDOFF_ULPS
             tmp = np.multiply(g.noise, ulps * eps)
             if g.suspect is None:
                 # the consistency check (see _suspect), screened in one pass:
