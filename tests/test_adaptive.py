@@ -174,10 +174,9 @@ def test_higher_derivatives_succeed_or_say_so(
         assert info.status >= 0
     if info.status >= 0:
         assert _covers(d, exact, info.error)
-        # and useful: within 1e4 of the true error or of round-off
-        assert np.all(
-            info.error <= 1e4 * np.maximum(np.abs(d - exact), 1e-15 * abs(exact))
-        )
+        # and useful: at the median within 1000 of the true error or of round-off
+        floor = np.maximum(np.abs(d - exact), 1e-15 * abs(exact))
+        assert np.median(info.error / floor) <= 1000
     else:
         plain = nd.derivative(f, x, n=n, method="adaptive")
         bad = ~(np.abs(d - exact) <= info.error)
@@ -446,3 +445,67 @@ def test_vanishing_derivatives_at_an_optimum() -> None:
     ):
         d, info = nd.derivative(f, x0, **A)
         assert info.status >= 0 and abs(d) <= info.error < 1e-12
+
+
+# ---------------------------------------------------------------------------
+# randomised: smooth functions with exact derivatives, succeed or say so
+
+
+def test_random_univariate_honest() -> None:
+    from numderiv.testing import UNIVARIATE
+
+    rng = np.random.default_rng(2026)
+    ratios = []
+    for _ in range(60):
+        u = UNIVARIATE[rng.integers(len(UNIVARIATE))]
+        x = rng.uniform(*u.domain, size=int(rng.integers(1, 5)))
+        n = int(rng.integers(1, 5))
+        d, info = nd.derivative(u.f, x, n=n, **A)
+        exact = u.d(x, n)
+        assert info.status >= 0, (u.name, x, n)
+        err = np.abs(d - exact)
+        assert np.all(err <= info.error), (u.name, x, n)
+        above = err > 1e-15 * np.maximum(1, np.abs(exact))
+        ratios += (info.error[above] / err[above]).tolist()
+    assert np.median(ratios) <= 1000
+
+
+def test_random_multivariate_honest() -> None:
+    """Sums of c u(x_i) (1 + x_j / 2): gradients and Hessians written out."""
+    from numderiv.testing import UNIVARIATE
+
+    rng = np.random.default_rng(7)
+    for _ in range(25):
+        n = int(rng.integers(1, 5))
+        terms = [
+            (
+                UNIVARIATE[rng.integers(len(UNIVARIATE))],
+                int(rng.integers(n)),
+                int(rng.integers(n)),
+                rng.uniform(-2, 2),
+            )
+            for _ in range(int(rng.integers(1, 4)))
+        ]
+        lo = max(max(t[0].domain[0] for t in terms), -1.0)
+        hi = min(min(t[0].domain[1] for t in terms), 2.0)
+        if lo >= hi:
+            continue
+        x = rng.uniform(lo, hi, size=n)
+
+        def f(x: Any, terms: Any = terms) -> Any:
+            return sum(c * u.f(x[i]) * (1 + 0.5 * x[j]) for u, i, j, c in terms)
+
+        g = np.zeros(n)
+        H = np.zeros((n, n))
+        for u, i, j, c in terms:
+            a, a1, a2 = u.d(x[i], 0), u.d(x[i], 1), u.d(x[i], 2)
+            b = 1 + 0.5 * x[j]
+            g[i] += c * a1 * b
+            g[j] += c * a * 0.5
+            H[i, i] += c * a2 * b
+            H[i, j] += c * a1 * 0.5
+            H[j, i] += c * a1 * 0.5
+        gv, gi = nd.gradient(f, x, **A)
+        Hv, hi_ = nd.hessian(f, x, **A)
+        assert gi.status >= 0 and hi_.status >= 0
+        assert _covers(gv, g, gi.error) and _covers(Hv, H, hi_.error)

@@ -206,6 +206,20 @@ def _x_along(prov: Points | Elements) -> NDArray[Any]:
     return out
 
 
+def _axis_coordinates(prov: Points | Elements) -> NDArray[Any] | None:
+    """The coordinate each direction moves, where it moves one only (else None).
+
+    Then the rounding of a point ``x_j + t`` is known exactly,
+    ``(x_j + t) - x_j - t``, and is often zero (steps of few significant
+    bits); other directions take the worst case, ``eps |x|`` per coordinate.
+    """
+    if isinstance(prov, Elements):
+        return prov.x.reshape(-1).real.astype(np.float64)
+    if prov.dirs.unit_axes:
+        return prov.x.real.astype(np.float64)
+    return None
+
+
 def _evaluate(
     prov: Points | Elements, idx: NDArray[Any], T: NDArray[Any]
 ) -> list[NDArray[Any]]:
@@ -254,6 +268,7 @@ def _adaptive(
     lad = _Ladder(prov, np.asarray(href, dtype=np.float64), m, opts, eps, trange)
     lad.step_dtype = np.asarray(href).dtype
     lad.xscale = _x_along(prov)
+    lad.exact_x = _axis_coordinates(prov)
     for _ in range(opts.maxiter):
         act = np.flatnonzero(lad.active)
         if act.size == 0:
@@ -324,6 +339,9 @@ class _Ladder:
             self.e -= np.ceil(np.log(ratio) / math.log(self.q)).astype(np.intp)
         self.M = -1  # outputs, known after the first evaluation
         self.xscale = np.zeros(nd)  # |x| along each direction (_x_along)
+        self.exact_x: NDArray[Any] | None = None  # see _axis_coordinates
+        # how far the points of the run are off their intended place
+        self.rounding = np.zeros(nd)
         self.step_dtype: Any = np.float64
 
     # -- storage, allocated once the number of outputs is known
@@ -419,6 +437,16 @@ class _Ladder:
         self.Fp[:, ix, 0] = newp[:, g]
         self.Fm[:, ix, 0] = newm[:, g]
         self.run[good] += 1
+        # the rounding of the new points, exactly along an axis
+        if self.exact_x is not None:
+            xj = self.exact_x[good]
+            hj = h[g].astype(np.float64)
+            off = np.maximum(np.abs((xj + hj) - xj - hj), np.abs((xj - hj) - xj + hj))
+        else:
+            off = self.eps * self.xscale[good]
+        self.rounding[good] = np.where(
+            self.run[good] == 1, off, np.maximum(self.rounding[good], off)
+        )
         # the size of the first derivative along each direction, for the
         # rounding of the points (central pair, or one side against f(x))
         hgood = h[g].astype(np.float64)
@@ -498,7 +526,7 @@ class _Ladder:
                 # points seen through f', plus the known noise
                 gsum = np.abs(wp).sum() + np.abs(wm).sum() + abs(w0)
                 noise = _ULPS * eps * np.abs(mag)
-                noise = noise + gsum * eps * self.xscale[dd] * self.G1[:, dd]
+                noise = noise + gsum * self.rounding[dd] * self.G1[:, dd]
                 if self.noise is not None:
                     # twice the standard deviation of the noise of each value
                     noise = noise + 2.0 * gsum * self.noise[:, dd]
