@@ -185,25 +185,10 @@ def _call_elements(prov: Elements, idx: NDArray[Any], t: NDArray[Any]) -> NDArra
 
 
 def _x_along(prov: Points | Elements) -> NDArray[Any]:
-    """``sum_k |u_k| |x_k| / |u|^2`` per direction: what rounds in ``x + t u``.
-
-    The points of the ladder are rounded to the precision of ``x``: each
-    value of ``f`` is then off by about ``eps |x| |f'|`` along the
-    direction, the round-off of ``f`` seen through its input.
-    """
+    """What rounds in ``x + t u`` per direction (see :meth:`Points.x_along`)."""
     if isinstance(prov, Elements):
         return np.abs(prov.x.reshape(-1)).astype(np.float64)
-    dirs, ax = prov.dirs, np.abs(prov.x.real).astype(np.float64)
-    D = dirs.count
-    out = np.empty(D)
-    step = max(1, (1 << 22) // max(dirs.n, 1))
-    for s in range(0, D, step):
-        d = np.arange(s, min(D, s + step))
-        U = dirs.rows(np.zeros(dirs.n), d, np.ones(d.size))
-        # the rounding of each coordinate through f's partial derivative
-        # along it, which is about (df/dt) / |u| for a direction u
-        out[d] = (np.abs(U) @ ax) / np.maximum(np.einsum("ij,ij->i", U, U), 1e-300)
-    return out
+    return prov.x_along()
 
 
 def _axis_coordinates(prov: Points | Elements) -> NDArray[Any] | None:

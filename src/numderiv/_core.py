@@ -193,6 +193,31 @@ class Points:
             self._f0 = self.ev.point(self.x).reshape(-1, 1)
         return self._f0
 
+    _x_along: NDArray[Any] | None = None
+
+    def x_along(self) -> NDArray[Any]:
+        """``sum_k |u_k| |x_k| / |u|^2`` per direction (cached).
+
+        The points ``x + t u`` are rounded to the precision of ``x``: each
+        value of ``f`` is then off by about ``eps sum_k |df/dx_k| |x_k|``,
+        which is ``eps`` times this scale times ``|df/dt|`` (``df/dx_k`` is
+        about ``(df/dt) / |u|`` along ``u``): the round-off of ``f`` seen
+        through its inputs, which matters where ``f`` itself is tiny (at a
+        minimum, ``f = 0``) while its slope is not.
+        """
+        if self._x_along is None:
+            dirs, ax = self.dirs, np.abs(self.x.real).astype(np.float64)
+            D = dirs.count
+            out = np.empty(D)
+            step = max(1, _BLOCK_ELEMENTS // max(dirs.n, 1))
+            for s in range(0, D, step):
+                d = np.arange(s, min(D, s + step))
+                U = dirs.rows(np.zeros(dirs.n), d, np.ones(d.size))
+                sq = np.einsum("ij,ij->i", U, U)
+                out[d] = (np.abs(U) @ ax) / np.maximum(sq, 1e-300)
+            self._x_along = out
+        return self._x_along
+
     def eval(self, idx: NDArray[Any], T: NDArray[Any]) -> list[NDArray[Any]]:
         """Values at offsets ``T[k, r]`` along directions ``idx[r]``; K arrays (M, L)."""
         K, L = T.shape
@@ -619,6 +644,20 @@ def _block_group(
             for z, w in zip(zs, ws, strict=True):
                 term = w * get(z)
                 acc = acc + np.abs(term.real if sch.is_complex else term)
+            if (
+                isinstance(prov, Points)
+                and not prov.dirs.unit_axes
+                and not sch.is_complex
+            ):
+                # the rounding of the points through the slope along u
+                # (along the axes the callers add eps |J| |x| themselves)
+                zr = [z.real for z in zs]
+                zhi, zlo = max(zr), min(zr)
+                slope = np.abs(get(complex(zhi)) - get(complex(zlo))) / (
+                    (zhi - zlo) * hb
+                )
+                gain = sum(abs(w) for w in ws)
+                acc = acc + gain * prov.x_along()[bidx] * slope
             noise[:, s:e] = acc * inv
         # a column sum is non-finite when an entry is (or, rarely, overflows)
         bad = ~np.isfinite(blk.sum(axis=0))
