@@ -366,7 +366,8 @@ class _Ladder:
         self.B2 = np.full((M, nd), np.nan)
         self.Bref = np.zeros((M, nd))
         self.G1 = np.zeros((M, nd))  # size of the first derivative, newest level
-        self.Eprev: dict[int, NDArray[Any]] = {}
+        self.Eprev = np.full((M, nd, _EXTRA_LEVELS + 1), np.nan, dtype=dt)
+        self._tables: dict[tuple[int, bool], Any] = {}
 
     def f0(self) -> NDArray[Any]:
         """``f(x)`` for every direction, (M, ndir): evaluated once, when needed."""
@@ -480,106 +481,106 @@ class _Ladder:
         self.active[dead] = False
 
     def _row(self, good: NDArray[Any], hg: NDArray[Any]) -> None:
-        """The new row of the table, the best entries, and what to do next."""
+        """The new row of the table, the best entries, and what to do next.
+
+        Entry ``j`` of a row is the window of ``Lb + j`` levels ending at the
+        new level (``Lb`` the base window of the direction's stencil kind).
+        """
         ix = _index(good, self.href.size)
-        M, m, eps = self.M, self.m, self.eps
+        M, m, eps, J = self.M, self.m, self.eps, _EXTRA_LEVELS + 1
         f0 = self._f0
-        side = self.side[good]
         run = self.run[good]
-        groups = _window_groups(side, self.center_ok[good], self.use_center)
-        E_rows: dict[int, NDArray[Any]] = {}
-        N_rows: dict[int, NDArray[Any]] = {}
-        MG_rows: dict[int, NDArray[Any]] = {}  # eps sum|w f| / h^m
-        lb = np.zeros(good.size, dtype=np.intp)
+        G = good.size
+        dt = self.best.dtype
+        E = np.full((M, G, J), np.nan, dtype=dt)
+        N = np.full((M, G, J), np.nan)
+        MG = np.full((M, G, J), np.nan)
+        lb = np.zeros(G, dtype=np.intp)
+        hm = hg.astype(np.float64) ** m
+        groups = _window_groups(self.side[good], self.center_ok[good], self.use_center)
         for (sd, ce), loc in groups.items():
             Lb = base_levels(m, sd, ce)
             lb[loc] = Lb
-            for L in range(Lb, Lb + _EXTRA_LEVELS + 1):
-                have = loc[run[loc] >= L]
-                if have.size == 0:
-                    break
-                wp, wm, w0 = _window_weights(m, L, sd, ce, self.qf)
-                dd = ix if have.size == good.size else good[have]
-                P, Q = self.Fp[:, dd, :L], self.Fm[:, dd, :L]
-                num = P @ wp + Q @ wm
-                mag = np.abs(P) @ np.abs(wp) + np.abs(Q) @ np.abs(wm)
-                if w0:
-                    assert f0 is not None
-                    num = num + w0 * f0[:, dd]
-                    mag = mag + abs(w0) * np.abs(f0[:, dd])
-                # round-off: a few ulps of each value, the rounding of the
-                # points seen through f', plus the known noise
-                gsum = np.abs(wp).sum() + np.abs(wm).sum() + abs(w0)
-                noise = _ULPS * eps * np.abs(mag)
-                noise = noise + gsum * self.rounding[dd] * self.G1[:, dd]
-                if self.noise is not None:
-                    # twice the standard deviation of the noise of each value
-                    noise = noise + 2.0 * gsum * self.noise[:, dd]
-                hm = hg[have] ** m
-                if L not in E_rows:
-                    E_rows[L] = np.full((M, good.size), np.nan, dtype=num.dtype)
-                    N_rows[L] = np.full((M, good.size), np.nan)
-                E_rows[L][:, have] = num / hm
-                N_rows[L][:, have] = noise / hm
-                MG_rows.setdefault(L, np.full((M, good.size), np.nan))[:, have] = (
-                    eps * np.abs(mag) / hm
-                )
-        # the row's best entry per output: each window is checked against
-        # the two windows of one level less inside it (this row's, without
-        # its largest step, and the previous row's, without its smallest)
-        rb = np.full((M, good.size), np.nan, dtype=self.best.dtype)
-        rerr = np.full((M, good.size), np.inf)
-        rtr = np.full((M, good.size), np.inf)
-        rnz = np.zeros((M, good.size))
-        rmg = np.zeros((M, good.size))
-        for L in sorted(E_rows):
-            if L - 1 not in E_rows:
-                continue
-            E = E_rows[L]
-            prev = self.Eprev.get(L - 1)
-            t1 = np.abs(E - E_rows[L - 1])
-            t2 = np.abs(E - prev[:, ix]) if prev is not None else np.nan * t1
-            tr = np.where((run >= L)[None, :], _SAFETY * np.fmax(t1, t2), np.nan)
-            err = tr + N_rows[L]
-            cand = np.isfinite(err) & (err < rerr)
-            rb = np.where(cand, E, rb)
-            rerr = np.where(cand, err, rerr)
-            rtr = np.where(cand, tr, rtr)
-            rnz = np.where(cand, N_rows[L], rnz)
-            rmg = np.where(cand, MG_rows[L], rmg)
-        for L, E in E_rows.items():
-            if L not in self.Eprev:
-                self.Eprev[L] = np.full((M, self.href.size), np.nan, dtype=E.dtype)
-            cols = np.flatnonzero(~np.isnan(N_rows[L]).all(axis=0))
-            self.Eprev[L][:, good[cols]] = E[:, cols]
-        self.rmg = rmg
-        self._decide(good, hg, groups, lb, E_rows, N_rows, rb, rerr, rtr, rnz)
+            WP, WM, W0, gsum = self._weight_table(sd, ce, Lb)
+            dd = ix if loc.size == G else good[loc]
+            W = WP.shape[0]
+            P, Q = self.Fp[:, dd, :W], self.Fm[:, dd, :W]
+            num = P @ WP + Q @ WM
+            mag = np.abs(P) @ np.abs(WP) + np.abs(Q) @ np.abs(WM)
+            if np.any(W0):
+                assert f0 is not None
+                num = num + f0[:, dd, None] * W0
+                mag = mag + np.abs(f0[:, dd, None]) * np.abs(W0)
+            # round-off: a few ulps of each value, the rounding of the points
+            # seen through f', plus the known noise
+            noise = _ULPS * eps * mag
+            noise += gsum * (self.rounding[dd] * self.G1[:, dd])[:, :, None]
+            if self.noise is not None:
+                # twice the standard deviation of the noise of each value
+                noise += 2.0 * gsum * self.noise[:, dd, None]
+            h_m = hm[loc][None, :, None]
+            valid = (run[loc][:, None] >= Lb + np.arange(J))[None, :, :]
+            E[:, loc] = np.where(valid, num / h_m, np.nan)
+            N[:, loc] = np.where(valid, noise / h_m, np.nan)
+            MG[:, loc] = np.where(valid, eps * mag / h_m, np.nan)
+        # each window checked against the two windows of one level less
+        # inside it: this row's (without its largest step) and the previous
+        # row's (without its smallest); the best per output is kept
+        prev = self.Eprev[:, ix]
+        t1 = np.abs(E[..., 1:] - E[..., :-1])
+        t2 = np.abs(E[..., 1:] - prev[..., :-1])
+        tr = _SAFETY * np.fmax(t1, t2)
+        tr[np.isnan(E[..., 1:])] = np.nan
+        err = tr + N[..., 1:]
+        err = np.where(np.isfinite(err), err, np.inf)
+        k = np.argmin(err, axis=2)[..., None]
+        rerr = np.take_along_axis(err, k, axis=2)[..., 0]
+        pick = k + 1
+        rb = np.take_along_axis(E, pick, axis=2)[..., 0]
+        rtr = np.take_along_axis(tr, k, axis=2)[..., 0]
+        rnz = np.take_along_axis(N, pick, axis=2)[..., 0]
+        self.rmg = np.take_along_axis(MG, pick, axis=2)[..., 0]
+        none = np.isinf(rerr)
+        rb[none] = np.nan
+        rtr[none] = np.inf
+        rnz[none] = 0.0
+        self.rmg[none] = 0.0
+        self.Eprev[:, ix] = E
+        self._decide(good, hg, lb, E[..., 0].real, N[..., 0], rb, rerr, rtr, rnz)
+
+    def _weight_table(
+        self, sd: int, ce: bool, Lb: int
+    ) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]]:
+        """Weights of the windows of ``Lb .. Lb + _EXTRA_LEVELS`` levels, as columns."""
+        key = (sd, ce)
+        if key not in self._tables:
+            J = _EXTRA_LEVELS + 1
+            W = Lb + J - 1
+            WP, WM, W0 = np.zeros((W, J)), np.zeros((W, J)), np.zeros(J)
+            for j in range(J):
+                wp, wm, w0 = _window_weights(self.m, Lb + j, sd, ce, self.qf)
+                WP[: Lb + j, j], WM[: Lb + j, j], W0[j] = wp, wm, w0
+            gsum = np.abs(WP).sum(axis=0) + np.abs(WM).sum(axis=0) + np.abs(W0)
+            self._tables[key] = (WP, WM, W0, gsum)
+        return self._tables[key]
 
     def _decide(
         self,
         good: NDArray[Any],
         hg: NDArray[Any],
-        groups: dict[tuple[int, bool], NDArray[Any]],
         lb: NDArray[Any],
-        E_rows: dict[int, NDArray[Any]],
-        N_rows: dict[int, NDArray[Any]],
+        base: NDArray[Any],
+        basen: NDArray[Any],
         rb: NDArray[Any],
         rerr: NDArray[Any],
         rtr: NDArray[Any],
         rnz: NDArray[Any],
     ) -> None:
-        M, m, q = self.M, self.m, self.q
+        q = self.q
         ix = _index(good, self.href.size)
         run = self.run[good]
         # is the run asymptotic?  Three successive base estimates must
         # contract (or differ by round-off only)
-        base = np.full((M, good.size), np.nan)
-        basen = np.full((M, good.size), np.nan)
-        for (sd, ce), loc in groups.items():
-            Lb = base_levels(m, sd, ce)
-            if Lb in E_rows:
-                base[:, loc] = np.real(E_rows[Lb][:, loc])
-                basen[:, loc] = N_rows[Lb][:, loc]
         d2 = np.abs(base - self.B1[:, ix])
         d1 = np.abs(self.B1[:, ix] - self.B2[:, ix])
         prev_base = self.B1[:, ix].copy()
