@@ -40,9 +40,13 @@ class DerivativeCheck:
     suspects : list of tuple of int
         Entries whose difference exceeds the tolerance, worst first.
     ok : bool
-        No suspects.
+        No suspects. Never true where either side is not finite (a NaN or
+        infinite analytic entry, or ``f`` not finite near `x`, outside its
+        domain): nothing was compared there.
     nfev : int
         Evaluations of ``f`` spent.
+    reason : str
+        Why the check is not ok, in words ("" when it is).
     """
 
     max_abs_error: float
@@ -56,6 +60,7 @@ class DerivativeCheck:
     suspects: list[tuple[int, ...]]
     ok: bool
     nfev: int
+    reason: str = ""
 
     def __str__(self) -> str:
         head = (
@@ -65,6 +70,8 @@ class DerivativeCheck:
             f"{head} with the numerical one (nfev={self.nfev})",
             f"  max abs error {self.max_abs_error:.3g}, max rel error {self.max_rel_error:.3g}",
         ]
+        if self.reason:
+            lines.append(f"  {self.reason}")
         for idx in self.suspects[:10]:
             lines.append(
                 f"  entry {idx}: analytic {self.analytic[idx]:.10g}, numerical "
@@ -113,6 +120,23 @@ def check_derivative(
         ``max_abs_error``, ``max_rel_error``, ``worst``, the per-entry view
         and the list of suspect entries.
 
+    Notes
+    -----
+    An entry is a suspect when ``|analytic - numerical|`` exceeds the
+    tolerance: the numerical error estimate, plus ``rtol * |numerical|``,
+    plus an absolute floor ``tiny / h`` (``tiny`` the smallest normal
+    float64, ``h`` the step of the column). Near underflow the values of
+    ``f`` are resolved only to about ``tiny``, so their differences resolve
+    derivatives only to ``tiny / h``: smaller differences are not evidence
+    of a wrong derivative (subnormal Jacobian entries do not false-alarm).
+
+    An entry where either side is not finite is a suspect too: a NaN or
+    infinite analytic entry, or a numerical one that could not be computed
+    (``x`` outside the domain of ``f``). ``reason`` says which. When the
+    complex step is tried and its error estimate exceeds the value itself
+    (``f`` is not real-analytic at ``x``, e.g. ``log`` of a negative
+    number), central differences are used instead.
+
     Raises
     ------
     ValueError
@@ -150,7 +174,11 @@ def check_derivative(
     if method == "complex_if_possible":
         try:
             J, info = jacobian(f, x, method="complex", full_output=True, **opts)
-            if np.any(np.isnan(J)):
+            with np.errstate(invalid="ignore"):
+                # NaN, or an estimate that vouches for nothing (larger than
+                # the value: f is not real-analytic here, e.g. log(-1)).
+                vague = ~(np.asarray(info.error) <= np.abs(J)) & (J != 0)
+            if np.any(~np.isfinite(J)) or np.any(vague):
                 raise TypeError("non-finite complex step")
         except (TypeError, ValueError, np.exceptions.ComplexWarning):
             J, info = jacobian(
@@ -167,14 +195,35 @@ def check_derivative(
         raise ValueError(
             f"jac has shape {given}, but the Jacobian of f at x has shape {J.shape}"
         )
-    diff = np.abs(A - J)
-    scale = np.maximum(np.abs(A), np.abs(J))
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(A - J)
+        scale = np.maximum(np.abs(A), np.abs(J))
+    err = np.asarray(info.error)
+    bad_a = ~np.isfinite(A)
+    bad_j = ~(np.isfinite(J) & np.isfinite(err))
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(scale > 0, diff / scale, 0.0)
-    tol = np.asarray(info.error) + rtol * np.abs(J)
+    rel[bad_a | bad_j] = np.nan
+    tol = err + rtol * np.abs(J) + _floor(J, info.step)
     with np.errstate(divide="ignore", invalid="ignore"):
         badness = np.where(tol > 0, diff / tol, np.where(diff > 0, np.inf, 0.0))
     badness = np.nan_to_num(badness, nan=np.inf)
+    # Nothing was compared where either side is not finite.
+    badness[bad_a | bad_j] = np.inf
+    reasons = []
+    if bad_a.any():
+        reasons.append(
+            f"the analytic derivative is not finite at {int(bad_a.sum())} "
+            f"entr{'y' if bad_a.sum() == 1 else 'ies'}, e.g. {_first(bad_a)}"
+        )
+    if bad_j.any():
+        reasons.append(
+            f"the numerical derivative could not be computed (f not finite "
+            f"near x: outside its domain?) at {int(bad_j.sum())} "
+            f"entr{'y' if bad_j.sum() == 1 else 'ies'}, e.g. {_first(bad_j)}"
+        )
+    if not reasons and badness.max(initial=0.0) > 1:
+        reasons.append("some entries differ by more than the tolerance")
     worst = tuple(
         int(i) for i in np.unravel_index(int(np.argmax(badness)), badness.shape)
     )
@@ -196,4 +245,19 @@ def check_derivative(
         suspects=suspects,
         ok=not suspects,
         nfev=info.nfev,
+        reason="; ".join(reasons),
     )
+
+
+def _first(mask: NDArray[Any]) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(mask)), mask.shape))
+
+
+def _floor(J: NDArray[Any], step: Any) -> NDArray[Any]:
+    """The absolute floor ``tiny / h`` of the numerical Jacobian, per column."""
+    tiny = float(np.finfo(np.float64).tiny)
+    h = np.abs(np.asarray(step, dtype=float)).reshape(-1)
+    if h.size not in (1, J.shape[-1]) or not np.all(np.isfinite(h) & (h > 0)):
+        h = np.full(J.shape[-1], float(np.sqrt(np.finfo(np.float64).eps)))
+    with np.errstate(over="ignore"):
+        return np.broadcast_to(tiny / np.minimum(h, 1.0), J.shape)
