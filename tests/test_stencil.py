@@ -241,6 +241,44 @@ def test_fornberg_weights_nested_grid_all_rows():
         )
 
 
+@pytest.mark.parametrize("scale", [1e300, 1e-300, 2.0**600, 2.0**-600])
+def test_fornberg_weights_huge_and_tiny_spreads_scaled(scale):
+    # the k-th row scales as spread**-k: computed on scaled nodes, no
+    # overflow, no division by an underflowed product
+    nodes = np.array([0.1, 0.35, 0.8, 1.3])
+    x0 = 0.5
+    ref = nd.fornberg_weights(x0, nodes, 1)
+    w = nd.fornberg_weights(x0 * scale, nodes * scale, 1)
+    np.testing.assert_allclose(w[0], ref[0], rtol=1e-13)
+    np.testing.assert_allclose(w[1] * scale, ref[1], rtol=1e-13)
+    # around a huge x0, nodes of a huge spread
+    if scale > 1:
+        w2 = nd.fornberg_weights(1e300 + 0.5e288, 1e300 + nodes * 1e288, 1)
+        np.testing.assert_allclose(w2[1] * 1e288, ref[1], rtol=1e-2)
+
+
+def test_fornberg_weights_unchanged_near_one():
+    nodes = [0.1, 0.35, 0.8, 1.3, 2.0]
+    from numderiv._stencil import _fornberg
+
+    ref = np.array(_fornberg(0.5, nodes, 3, 0.0, 1.0))
+    assert np.array_equal(nd.fornberg_weights(0.5, nodes, 3), ref)
+
+
+@pytest.mark.parametrize(
+    ("x0", "nodes", "m"),
+    [
+        (1e300, [0, 1, 2], 1),  # exact path: weights about 1e600
+        (1e300, [0.5, 1.5, 2.5], 1),  # float path
+        (0.5e-300, [1e-300, 2e-300, 3e-300], 2),  # 1/spread**2 = 1e600
+        (0.5, [-1.5e308, 1.5e308], 1),  # the spread itself overflows
+    ],
+)
+def test_fornberg_weights_overflow_named(x0, nodes, m):
+    with pytest.raises(ValueError, match=r"overflows? float64.*x0="):
+        nd.fornberg_weights(x0, nodes, m)
+
+
 def test_fornberg_weights_docstring_example():
     np.testing.assert_array_equal(
         nd.fornberg_weights(0, [-1, 0, 1], 2),

@@ -97,15 +97,22 @@ def fornberg_weights(x0: float, nodes: ArrayLike, m: int) -> NDArray[np.float64]
     Raises
     ------
     ValueError
-        If `m` is negative or not smaller than the number of nodes, or if the
-        nodes are not finite and distinct.
+        If `m` is negative or not smaller than the number of nodes, if the
+        nodes are not finite and distinct, or if the weights are not
+        representable in float64 (they overflow: `x0` far outside the
+        nodes, or the spread of the nodes overflowing or too small for the
+        derivative order).
 
     Notes
     -----
     The recursion costs O(m N^2) operations and is numerically stable for
     large N, unlike a Vandermonde solve.  When `x0` and all nodes are
     integers the weights are computed in exact rational arithmetic (and
-    cached) and rounded once, so they are correctly rounded.
+    cached) and rounded once, so they are correctly rounded.  Otherwise
+    nodes of huge or tiny spread (``1e300``, ``1e-300``) are scaled by a
+    power of two for the recursion (the k-th row scales as
+    ``spread**-k``), so intermediate results neither overflow nor
+    underflow; weights too small for float64 round to zero.
 
     References
     ----------
@@ -138,12 +145,48 @@ def fornberg_weights(x0: float, nodes: ArrayLike, m: int) -> NDArray[np.float64]
         )
     if np.unique(pts).size != pts.size:
         raise ValueError(f"nodes must be distinct, got {pts.tolist()}")
+    where = f"x0={x0!r}, nodes={pts.tolist()}, m={m}"
     if x0f.is_integer() and np.all(pts == np.round(pts)):
         shift = int(x0f)
         exact = _exact_weights(tuple(int(p) - shift for p in pts), int(m))
-        return np.array([[float(w) for w in row] for row in exact])
-    c = _fornberg(x0f, [float(p) for p in pts], int(m), 0.0, 1.0)
-    return np.array(c, dtype=float)
+        try:
+            return np.array([[float(w) for w in row] for row in exact])
+        except OverflowError:
+            raise ValueError(
+                f"the weights overflow float64 (x0 far outside the nodes?): {where}"
+            ) from None
+    with np.errstate(over="ignore"):
+        spread = float(np.max(pts) - np.min(pts))
+        far = float(max(np.max(np.abs(pts)), abs(x0f)))
+    if not math.isfinite(spread):
+        raise ValueError(f"the spread of the nodes overflows float64: {where}")
+    # The weights of the k-th derivative scale as spread**-k: for spreads or
+    # magnitudes far from 1, run the recursion on nodes scaled by a power of
+    # two (exact), then scale back, so no intermediate over- or underflows.
+    # Near 1 nothing is scaled, and the weights are bit for bit the same.
+    e = 0
+    if not (2.0**-400 <= spread <= 2.0**400 and far <= 2.0**400):
+        e = math.frexp(spread)[1]
+    try:
+        c = _fornberg(
+            math.ldexp(x0f, -e),
+            [math.ldexp(float(p), -e) for p in pts],
+            int(m),
+            0.0,
+            1.0,
+        )
+    except (ZeroDivisionError, OverflowError):
+        c = [[math.inf]]
+    w = np.array(c, dtype=float)
+    if e:
+        with np.errstate(over="ignore", under="ignore"):
+            w = np.ldexp(w, -e * np.arange(m + 1)[:, None])
+    if not np.all(np.isfinite(w)):
+        raise ValueError(
+            f"the weights overflow float64 (x0 far outside the nodes, or nodes "
+            f"too close together for derivative {m}): {where}"
+        )
+    return w
 
 
 def _fornberg_batch(
