@@ -97,6 +97,17 @@ def test_check_groups_names_conflicting_columns():
         nd.color_columns(S, orderings=["zigzag"])
 
 
+@pytest.mark.parametrize("orderings", [(), []])
+def test_color_columns_empty_orderings_named(orderings):
+    S = np.array([[1, 0, 1], [0, 1, 0]])
+    with pytest.raises(ValueError, match=r"orderings must name at least one.*got"):
+        nd.color_columns(S, orderings=orderings)
+    with pytest.raises(ValueError, match="orderings must name"):
+        nd.color_columns(np.zeros((2, 0)), orderings=orderings)
+    # a single name as a string is one ordering, not its letters
+    assert np.array_equal(nd.color_columns(S, orderings="natural"), [0, 0, 1])
+
+
 # ---------------------------------------------------------------------------
 # sparse Jacobians
 

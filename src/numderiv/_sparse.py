@@ -203,8 +203,8 @@ def color_columns(
     ----------
     structure : array_like or SciPy sparse, shape (m, n)
         Non-zeros mark entries of the Jacobian that may be non-zero.
-    orderings : sequence of str, optional
-        Column orders to try with greedy first-fit colouring, among
+    orderings : str or sequence of str, optional
+        Column orders to try (at least one) with greedy first-fit colouring, among
         ``"natural"``, ``"largest_first"`` (most neighbours first),
         ``"smallest_last"`` (Matula and Beck), ``"incidence_degree"`` (most
         already-coloured neighbours next) and ``"random"`` (the random order
@@ -249,12 +249,18 @@ def color_columns(
     """
     S = as_structure(structure, name="structure")
     _m, n = S.shape
-    if n == 0:
-        return np.zeros(0, dtype=np.intp)
+    if isinstance(orderings, str):
+        orderings = (orderings,)
     names = ORDERINGS if orderings is None else tuple(orderings)
+    if not names:
+        raise ValueError(
+            f"orderings must name at least one of {ORDERINGS}, got {orderings!r}"
+        )
     for o in names:
         if o not in ORDERINGS:
             raise ValueError(f"unknown ordering {o!r}; choose from {ORDERINGS}")
+    if n == 0:
+        return np.zeros(0, dtype=np.intp)
     rn = np.diff(S.tocsr().indptr)
     lower = max(1, int(rn.max(initial=0)))
     big = _edge_count(S) > _SEQUENTIAL_EDGE_LIMIT
@@ -284,5 +290,6 @@ def color_columns(
             best, best_k = g, k
         if best_k <= lower:
             break
-    assert best is not None
+    if best is None:  # pragma: no cover - every name above colours
+        raise RuntimeError("no ordering was tried")
     return best
