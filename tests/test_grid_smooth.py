@@ -126,6 +126,51 @@ def test_smooth_bad_input() -> None:
         smooth_derivative(y, 0.1, window=9.0)
 
 
+@pytest.mark.parametrize("method", ["savgol", "spline", "spectral"])
+@pytest.mark.parametrize("shape", [(0,), (3, 0)])
+def test_smooth_empty_axis_named(method: str, shape: tuple[int, ...]) -> None:
+    with pytest.raises(ValueError, match=r"y has no points along axis=-1 \(shape"):
+        smooth_derivative(np.zeros(shape), method=method)
+
+
+@pytest.mark.parametrize("lam", [-1, -1e-9, np.nan, np.inf])
+def test_smooth_spline_bad_lam_named(lam: float) -> None:
+    x = np.linspace(0, 1, 50)
+    with pytest.raises(ValueError, match=r"lam must be a finite non-negative.*lam="):
+        smooth_derivative(np.sin(x), x, method="spline", lam=lam)
+
+
+def test_smooth_spline_lam_type_and_zero() -> None:
+    x = np.linspace(0, 1, 50)
+    with pytest.raises(TypeError, match=r"lam must be a number \(.*lam='a'"):
+        smooth_derivative(np.sin(x), x, method="spline", lam="a")
+    with pytest.raises(TypeError, match="lam=True"):
+        smooth_derivative(np.sin(x), x, method="spline", lam=True)
+    d = smooth_derivative(np.sin(x), x, method="spline", lam=0)  # interpolates
+    assert np.max(np.abs(d - np.cos(x))) < 1e-2
+
+
+@pytest.mark.parametrize("method", ["savgol", "spline", "spectral"])
+def test_smooth_complex_is_real_and_imaginary_parts(method: str) -> None:
+    rng = np.random.default_rng(3)
+    x = np.linspace(0, 2 * np.pi, 120, endpoint=False)
+    re = np.sin(x) + 0.01 * rng.standard_normal(x.size)
+    im = np.cos(2 * x) + 0.01 * rng.standard_normal(x.size)
+    z = np.stack([re + 1j * im, im - 1j * re])  # along axis -1, two rows
+    # (spectral with a fixed cut-off: the automatic one is not linear)
+    kw = {"savgol": {}, "spline": {"lam": 1e-4}, "spectral": {"cutoff": 0.3}}[method]
+    d = smooth_derivative(z, x, method=method, **kw)
+    assert np.iscomplexobj(d)
+    for row, (a, b) in zip(d, [(re, im), (im, -re)], strict=True):
+        da = smooth_derivative(a, x, method=method, **kw)
+        db = smooth_derivative(b, x, method=method, **kw)
+        np.testing.assert_allclose(row.real, da, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(row.imag, db, rtol=1e-12, atol=1e-12)
+    if method == "savgol":
+        # the imaginary part is differentiated, not dropped
+        assert np.max(np.abs(d[0].imag + 2 * np.sin(2 * x))) < 0.3
+
+
 # -- turning points ------------------------------------------------------------
 
 

@@ -55,6 +55,11 @@ def _savgol(
             f"window must be odd, larger than polyorder={polyorder} and at most the "
             f"number of points {npts}, got window={window}"
         )
+    if np.iscomplexobj(f):
+        # a linear filter with real coefficients: the parts separately
+        re = savgol_filter(f.real, window, polyorder, deriv=n, delta=h, axis=ax)
+        im = savgol_filter(f.imag, window, polyorder, deriv=n, delta=h, axis=ax)
+        return np.asarray(re + 1j * im)
     return np.asarray(savgol_filter(f, window, polyorder, deriv=n, delta=h, axis=ax))
 
 
@@ -167,8 +172,8 @@ def smooth_derivative(
     polyorder : int, optional
         ``"savgol"`` polynomial degree.  Default ``n + 2``.
     lam : float, optional
-        ``"spline"`` smoothing parameter.  Default: chosen by generalised
-        cross-validation.
+        ``"spline"`` smoothing parameter, finite and ``>= 0`` (0
+        interpolates).  Default: chosen by generalised cross-validation.
     cutoff : float, optional
         ``"spectral"`` low-pass cut-off as a fraction of the Nyquist
         frequency, in (0, 1].  Default: automatic, keep the modes that stand
@@ -177,13 +182,15 @@ def smooth_derivative(
     Returns
     -------
     d : ndarray
-        Same shape as `y`.
+        Same shape as `y`.  Complex `y` gives the derivatives of its real
+        and imaginary parts, combined (every method is linear in `y`).
 
     Raises
     ------
     ValueError
-        If `method` is unknown, `n` is invalid, `x` is bad or not uniform for
-        a method that needs it, or a method option is out of range.
+        If `method` is unknown, `n` is invalid, `y` has no points along
+        `axis`, `x` is bad or not uniform for a method that needs it, or a
+        method option is out of range.
 
     Notes
     -----
@@ -234,7 +241,25 @@ def smooth_derivative(
         raise ValueError("y must have at least one dimension, got a scalar")
     ax = normalize_axis_index(index(axis, "axis"), f.ndim)
     npts = f.shape[ax]
+    if npts == 0:
+        raise ValueError(
+            f"y has no points along axis={axis} (shape {f.shape}): nothing to "
+            f"differentiate"
+        )
     info = spacing_for_axis(x, npts, name="x")
+    if lam is not None:
+        ok = isinstance(lam, (int, float, np.integer, np.floating)) and not isinstance(
+            lam, (bool, np.bool_)
+        )
+        if not ok:
+            raise TypeError(
+                f"lam must be a number (the smoothing penalty), got lam={lam!r}"
+            )
+        if not (math.isfinite(float(lam)) and float(lam) >= 0):
+            raise ValueError(
+                f"lam must be a finite non-negative number (the smoothing "
+                f"penalty), got lam={lam!r}"
+            )
     if method == "spline":
         if info.uniform:
             xs = float(info.h) * np.arange(npts)
