@@ -330,10 +330,43 @@ def test_group_columns_valid_and_no_worse(seed: int, m: int, n: int) -> None:
         nd.check_groups(A, g)  # no two columns of a group share a row
 
 
+def test_group_columns_scipy_own_test() -> None:
+    # scipy/optimize/tests/test__numdiff.py::test_group_columns, ported
+    structure = [
+        [1, 1, 0, 0, 0, 0],
+        [1, 1, 1, 0, 0, 0],
+        [0, 1, 1, 1, 0, 0],
+        [0, 0, 1, 1, 1, 0],
+        [0, 0, 0, 1, 1, 1],
+        [0, 0, 0, 0, 1, 1],
+        [0, 0, 0, 0, 0, 0],
+    ]
+    for transform in [np.asarray, sp.csr_array, sp.csc_array, sp.lil_array]:
+        A = transform(structure)
+        order = np.arange(6)
+        assert np.array_equal(group_columns(A, order), [0, 1, 2, 0, 1, 2])
+        order = [1, 2, 4, 3, 5, 0]
+        assert np.array_equal(group_columns(A, order), [2, 0, 1, 2, 0, 1])
+    # repeatability
+    assert np.array_equal(group_columns(A), group_columns(A))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 20), st.integers(1, 20))
+def test_group_columns_explicit_order_equals_scipy(seed: int, m: int, n: int) -> None:
+    rng = np.random.default_rng(seed)
+    A = (rng.random((m, n)) < 0.3).astype(int)
+    order = rng.permutation(n)
+    for arg in (A, sp.csr_array(A)):
+        for o in (order, order.tolist()):
+            g = group_columns(arg, o)
+            assert np.array_equal(g, scipy_group_columns(arg, o))
+
+
 def test_group_columns_order_argument() -> None:
     A = _band(7)
     perm = np.arange(7)[::-1]
-    assert group_columns(A, perm).max() <= scipy_group_columns(A, perm).max()
+    assert np.array_equal(group_columns(A, perm), scipy_group_columns(A, perm))
     assert group_columns(A, None).max() == 2
     with pytest.raises(ValueError, match="`order` has incorrect shape"):
         group_columns(A, np.arange(3))
@@ -399,6 +432,47 @@ def test_errors_as_scipy(kw: dict[str, Any], exc: Any, match: str) -> None:
         approx_derivative(fun, x0, **kw)
     with pytest.raises(exc, match=match):
         scipy_approx_derivative(fun, x0, **kw)
+
+
+@pytest.mark.parametrize(
+    ("sparsity", "match"),
+    [
+        (np.ones((4, 3)), r"sparsity has shape \(4, 3\), but the Jacobian .* \(3, 3\)"),
+        (np.ones((3, 2)), r"sparsity has shape \(3, 2\)"),
+        (sp.csr_array(np.ones((5, 3))), r"sparsity has shape \(5, 3\)"),
+        (np.ones((2, 3)), r"structure of sparsity \(given as a pair\) has shape"),
+        ((np.ones((3, 3)), np.array([0, 1])), r"groups of sparsity must have shape"),
+        ((np.ones((3, 3)), [0, 1, 2, 0]), r"shape \(3,\).*got shape \(4,\)"),
+        ((np.eye(3), [0, -1, 1]), r"non-negative integers, got"),
+    ],
+)
+def test_sparsity_of_the_wrong_shape_named(sparsity: Any, match: str) -> None:
+    def fun(x: Any) -> Any:
+        return np.array([x[0] ** 2, x[1] * x[0], x[2]])
+
+    with pytest.raises(ValueError, match=match):
+        approx_derivative(fun, np.array([1.0, 2.0, 3.0]), sparsity=sparsity)
+
+
+def test_float_groups_accepted_as_scipy() -> None:
+    x0 = np.array([1.0, 2.0, 3.0])
+    J = approx_derivative(np.sin, x0, sparsity=(np.eye(3), [0.0, 0.0, 0.0]))
+    np.testing.assert_allclose(J.toarray(), np.diag(np.cos(x0)), rtol=1e-8)
+
+
+@pytest.mark.parametrize("eps", [[1e-8, 1e-8], [1e-8] * 4, np.full((3, 1), 1e-8)])
+def test_approx_fprime_epsilon_of_another_length_named(eps: Any) -> None:
+    x = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"epsilon must be a scalar or have the shape"):
+        approx_fprime(x, lambda t: np.sum(t**2), eps)
+    # the same step as SciPy's where it broadcasts
+    assert np.allclose(approx_fprime(x, lambda t: np.sum(t**2), [1e-8]), 2 * x)
+
+
+@pytest.mark.parametrize("name", ["rel_step", "abs_step"])
+def test_steps_of_another_length_named(name: str) -> None:
+    with pytest.raises(ValueError, match=rf"{name} must be a scalar or have the shape"):
+        approx_derivative(np.sin, np.array([1.0, 2.0, 3.0]), **{name: [1e-8, 1e-8]})
 
 
 def test_x0_outside_bounds_evaluates_f_first_like_scipy() -> None:

@@ -534,6 +534,9 @@ def approx_derivative(
     if np.any((xv < lb) | (xv > ub)):
         raise ValueError("`x0` violates bound constraints.")
 
+    for name, step in (("rel_step", rel_step), ("abs_step", abs_step)):
+        _check_step(name, step, xv.shape)
+
     if as_linear_operator:
         h_lo = (
             _eps_for_method(xv.dtype, f0v.dtype, method)
@@ -552,7 +555,8 @@ def approx_derivative(
             if sparsity is None:
                 J, used = _dense(ev, xv, f0v, h, one_sided, method)
             else:
-                if not sp.issparse(sparsity) and len(sparsity) == 2:
+                pair = not sp.issparse(sparsity) and len(sparsity) == 2
+                if pair:
                     structure, groups = sparsity
                 else:
                     structure = sparsity
@@ -562,11 +566,53 @@ def approx_derivative(
                 else:
                     structure = np.atleast_2d(structure)
                 groups = np.atleast_1d(groups)
+                _check_sparsity(structure, groups, f0v.size, xv.size, pair)
                 J, used = _sparse(ev, xv, f0v, h, one_sided, structure, groups, method)
         nfev += used
     if full_output:
         return J, {"nfev": nfev}
     return J
+
+
+def _check_step(name: str, step: Any, shape: tuple[int, ...]) -> None:
+    """A step broadcasts to x0's shape, or a ValueError names it."""
+    if step is None:
+        return
+    got = np.shape(step)
+    try:
+        ok = np.broadcast_shapes(got, shape) == shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"{name} must be a scalar or have the shape of x0 {shape}, got shape "
+            f"{got}: {np.asarray(step)!r}"
+        )
+
+
+def _check_sparsity(
+    structure: Any, groups: NDArray[Any], m: int, n: int, pair: bool
+) -> None:
+    """The structure has the Jacobian's shape; one group per column."""
+    if structure.ndim != 2 or structure.shape != (m, n):
+        what = "the structure of sparsity (given as a pair)" if pair else "sparsity"
+        raise ValueError(
+            f"{what} has shape {structure.shape}, but the Jacobian of fun at x0 "
+            f"has shape {(m, n)}"
+        )
+    if groups.shape != (n,):
+        raise ValueError(
+            f"the groups of sparsity must have shape {(n,)} (one per column of "
+            f"the Jacobian), got shape {groups.shape}: {groups!r}"
+        )
+    with np.errstate(invalid="ignore"):
+        integral = np.issubdtype(groups.dtype, np.number) and bool(
+            np.all((groups >= 0) & (groups == np.round(groups)))
+        )
+    if not integral:
+        raise ValueError(
+            f"the groups of sparsity must be non-negative integers, got {groups!r}"
+        )
 
 
 def approx_fprime(
@@ -603,6 +649,7 @@ def approx_fprime(
     array([  2.        , 400.00004208])
     """
     x = np.asarray(xk, float)
+    _check_step("epsilon", epsilon, np.atleast_1d(x).shape)
     f0 = f(x, *args)
     return approx_derivative(f, x, method="2-point", abs_step=epsilon, args=args, f0=f0)
 
@@ -706,9 +753,11 @@ def group_columns(A: Any, order: Any = 0) -> NDArray[np.intp]:
 
     Two columns share a group when no row has non-zeros in both.  SciPy
     colours greedily in one random order (seeded by `order`) or in the
-    permutation `order`; numderiv's :func:`~numderiv.color_columns` tries
-    several orders (that random one among them) and keeps the best, and the
-    result is never worse than SciPy's for the same arguments.
+    permutation `order`.  An explicit permutation is honoured exactly as
+    SciPy does (the same groups, number for number).  With a seed (the
+    default), numderiv's :func:`~numderiv.color_columns` tries several
+    orders (that random one among them) and keeps the best, so the result
+    is never worse than SciPy's for the same arguments.
 
     Parameters
     ----------
@@ -735,6 +784,10 @@ def group_columns(A: Any, order: Any = 0) -> NDArray[np.intp]:
     # SciPy's own greedy pass in the order asked for: its checks and errors,
     # and a candidate ours must beat
     theirs = np.asarray(scipy_group_columns(A, order))
+    if not (order is None or np.isscalar(order)):
+        # an explicit column order is honoured as SciPy does: greedy
+        # first-fit in exactly that order (SciPy's own test_group_columns)
+        return theirs.astype(np.intp)
     S = A if sp.issparse(A) else np.atleast_2d(A)
     seed = int(order) if isinstance(order, (int, np.integer)) else 0
     ours = color_columns(S, seed=seed)
