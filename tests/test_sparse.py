@@ -316,13 +316,73 @@ def test_jacobian_linear_operator():
     assert op.nfev == 1 + 3 * 2
     M = op @ np.eye(3)
     assert np.allclose(M, J, rtol=1e-7)
-    with pytest.raises(NotImplementedError):
-        op.rmatvec(np.ones(2))
+    # J^T v: the Jacobian formed once, by the columns of jacobian(), and kept
+    w = rng.normal(size=2)
+    assert np.allclose(op.rmatvec(w), J.T @ w, rtol=1e-7)
+    assert op.nfev == 1 + 3 * 2 + 3 * 2 + 3 * 2  # f(x), 3 jvps, op @ eye(3), J
+    assert np.allclose(op.T @ w, J.T @ w, rtol=1e-7)
+    assert np.allclose(op.H @ np.eye(2), J.T, rtol=1e-7)
+    assert op.nfev == 1 + 3 * 2 * 3  # cached: no more evaluations
+    with pytest.raises(ValueError, match="dimension mismatch"):  # SciPy checks it
+        op.rmatvec(np.ones(3))
     opc = nd.jacobian(
         testing.scilab_example, x, as_linear_operator=True, method="complex"
     )
     v = rng.normal(size=3)
     assert np.allclose(opc @ v, J @ v, rtol=1e-13)
+
+
+@pytest.mark.parametrize("method", ["central", "forward", "complex"])
+def test_jacobian_operator_rmatvec_equals_jacobian(method):
+    x = np.array([1.0, 2.0, 3.0])
+    op = nd.jacobian(testing.scilab_example, x, as_linear_operator=True, method=method)
+    J = nd.jacobian(testing.scilab_example, x, method=method)
+    w = np.array([0.5, -2.0])
+    assert np.array_equal(op.rmatvec(w), J.T @ w)
+    per_column = {"central": 2, "forward": 1, "complex": 1}[method]
+    assert op.nfev == 1 + 3 * per_column
+    # a complex v: the conjugate transpose
+    assert np.allclose(op.rmatvec(w + 1j * w), J.T @ (w + 1j * w))
+
+
+def _linear_residuals(x):
+    A = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0], [-1.0, 0.5]])
+    return A @ x - np.array([1.0, 0.0, 2.0, 1.0])
+
+
+def test_jacobian_operator_with_lsqr():
+    from scipy.sparse.linalg import lsqr
+
+    A = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0], [-1.0, 0.5]])
+    b = np.array([1.0, 0.0, 2.0, 1.0])
+    op = nd.jacobian(_linear_residuals, np.zeros(2), as_linear_operator=True)
+    sol = lsqr(op, b, atol=1e-14, btol=1e-14)[0]
+    exact = np.linalg.lstsq(A, b, rcond=None)[0]
+    np.testing.assert_allclose(sol, exact, rtol=1e-8)
+
+
+@pytest.mark.parametrize("x0", [[-1.2, 1.0], [2.0, -0.5]])
+def test_jacobian_operator_with_least_squares(x0):
+    from scipy.optimize import least_squares
+
+    def res(x):  # Rosenbrock's residuals: the minimum is at (1, 1)
+        return np.array([10 * (x[1] - x[0] ** 2), 1 - x[0]])
+
+    def jac(x):
+        return nd.jacobian(res, x, as_linear_operator=True)
+
+    r = least_squares(res, x0, jac=jac, tr_solver="lsmr", xtol=1e-14, ftol=1e-14)
+    np.testing.assert_allclose(r.x, [1.0, 1.0], rtol=1e-6)
+    # and a linear problem against the exact solution
+    r = least_squares(
+        _linear_residuals,
+        np.zeros(2),
+        jac=lambda x: nd.jacobian(_linear_residuals, x, as_linear_operator=True),
+        tr_solver="lsmr",
+    )
+    A = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0], [-1.0, 0.5]])
+    exact = np.linalg.lstsq(A, np.array([1.0, 0.0, 2.0, 1.0]), rcond=None)[0]
+    np.testing.assert_allclose(r.x, exact, rtol=1e-7)
 
 
 def test_hessian_linear_operator_and_hvp_share_code():

@@ -8,12 +8,15 @@ Both run on the engine of :mod:`numderiv._core`:
 * a sparse Hessian differences along ``e_i`` and along ``h_i e_i + h_j e_j``
   for the structure's off-diagonal non-zeros only;
 * a linear operator's ``matvec`` is :func:`~numderiv.jvp` (or
-  :func:`~numderiv.hvp`), sharing its code.
+  :func:`~numderiv.hvp`), sharing its code; a Jacobian operator's
+  ``rmatvec`` forms ``J`` once, by the columns of :func:`~numderiv.jacobian`,
+  and keeps it (``x`` is fixed for the operator).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -166,7 +169,18 @@ class DerivativeOperator(LinearOperator):
     to ``v``; ``nfev`` and ``ncalls`` count every evaluation so far,
     including ``f(x)``, evaluated once when the operator is built to learn
     the shape.  A Hessian operator is symmetric, so ``rmatvec`` is
-    ``matvec``; a Jacobian one has no ``rmatvec``.
+    ``matvec``.
+
+    A Jacobian operator's ``rmatvec(v)`` is ``J^H v`` (``J^T v`` for real
+    ``f``), which no directional derivative gives.  Its first call forms
+    the whole Jacobian by differences along each ``e_j``, exactly as one
+    :func:`~numderiv.jacobian` call with the same options does (its cost:
+    ``n`` evaluations for forward differences, ``2n`` for central order 2,
+    ``n * (order)`` in general; ``f(x)`` is reused), and keeps it, since
+    ``x`` is fixed for the operator: later ``rmatvec``, ``rmatmat`` and
+    adjoint products cost no evaluations.  ``nfev`` counts the columns'
+    evaluations.  (For ``m`` much smaller than ``n`` and a function with
+    an adjoint, reverse-mode automatic differentiation is cheaper.)
     """
 
     def __init__(
@@ -179,6 +193,8 @@ class DerivativeOperator(LinearOperator):
         symmetric: bool,
     ) -> None:
         self._ev, self._c, self._core, self._symmetric = ev, c, core, symmetric
+        self._J: NDArray[Any] | None = None
+        self._lock = threading.Lock()
         super().__init__(dtype=dtype, shape=shape)
 
     @property
@@ -205,15 +221,47 @@ class DerivativeOperator(LinearOperator):
             self._ev.close()
         return value
 
+    def _rmatvec(self, v: Any) -> Any:
+        va = np.asarray(v).reshape(-1)
+        if va.shape != (self.shape[0],):
+            raise ValueError(
+                f"v for rmatvec must have shape ({self.shape[0]},), got {np.shape(v)}"
+            )
+        return self._dense().conj().T @ va
+
+    def _rmatmat(self, V: Any) -> Any:
+        return self._dense().conj().T @ np.asarray(V)
+
+    def _dense(self) -> NDArray[Any]:
+        """The Jacobian at ``x``, formed on first use (see the class notes), kept."""
+        with self._lock:
+            if self._J is None:
+                try:
+                    self._J = _dense_jacobian(self._ev, self._c, self.shape)
+                finally:
+                    self._ev.close()
+            return self._J
+
+
+def _dense_jacobian(ev: Evaluator, c: Common, shape: tuple[int, int]) -> NDArray[Any]:
+    """``J`` by the columns of :func:`~numderiv.jacobian`: one difference per ``e_j``."""
+    x = c.x
+    n = x.size
+    dirs = Directions.axes(n)
+    h = steps(c, x, 1)
+    tr = dirs.trange(x, c.lb, c.ub) if c.bounded else None  # type: ignore[arg-type]
+    out = run_directions(Points(ev, x, dirs, c.f0), h, c, 1, trange=tr)
+    return np.asarray(out.value).reshape(shape)
+
 
 class SymmetricDerivativeOperator(DerivativeOperator):
-    """A Hessian as a symmetric operator: ``rmatvec`` and the adjoint are itself.
-
-    (A Jacobian operator keeps SciPy's default: ``J^T v`` would need ``J``.)
-    """
+    """A Hessian as a symmetric operator: ``rmatvec`` and the adjoint are itself."""
 
     def _rmatvec(self, v: Any) -> Any:
         return self._matvec(v)
+
+    def _rmatmat(self, V: Any) -> Any:
+        return self._matmat(V)
 
     def _adjoint(self) -> LinearOperator:
         return self
