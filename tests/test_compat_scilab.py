@@ -353,6 +353,48 @@ def test_bad_arguments() -> None:
         numderivative(f, X, hessian="yes")
 
 
+@pytest.mark.parametrize(
+    ("kw", "name"),
+    [({"h": ""}, "h"), ({"Q": ""}, "Q"), ({"h": "a"}, "h"), ({"Q": [["a"]]}, "Q")],
+)
+def test_wrong_type_of_h_and_q_named(kw: dict[str, Any], name: str) -> None:
+    # numderivative.tst 9.3: "Wrong type for argument #3 (#6): Matrix expected"
+    with pytest.raises(TypeError, match=rf"^{name} must be a real scalar.*got"):
+        numderivative(f, X, **kw)
+    with pytest.raises(TypeError, match="order must be a number"):
+        numderivative(f, X, None, "")
+
+
+def _scilab_order4(fun: Any, x: Any, h: Any) -> Any:
+    """numderivative_deriv1 at order 4, operation for operation, Q = I."""
+    cols = []
+    for i in range(x.size):
+        d = np.zeros(x.size)
+        d[i] = h[i]
+        yplus, yminus = fun(x + d), fun(x - d)
+        yplus2, yminus2 = fun(x + 2 * d), fun(x - 2 * d)
+        dFh = (yplus - yminus) / (2 * h[i])
+        dF2h = (yplus2 - yminus2) / (4 * h[i])
+        cols.append((4 * dFh - dF2h) / 3)
+    return np.column_stack(cols)
+
+
+def test_order_four_in_scilabs_order_of_operations() -> None:
+    # the same sequence of operations; the engine's central differences
+    # multiply by 1/h where Scilab divides, a last-bit difference at most
+    h = np.where(X == 0, EPS ** (1 / 5), EPS ** (1 / 5) * np.abs(X))
+    for step in (None, np.array([1e-2, 3e-3, 7e-4])):
+        ref = _scilab_order4(f, X, h if step is None else step)
+        np.testing.assert_allclose(numderivative(f, X, step, 4), ref, rtol=4 * EPS)
+
+
+def test_scilab_tst_case_1_8() -> None:
+    # numderivative.tst 1.8: [J, H] = numderivative(x^2, 1, [], 4)
+    J, H = numderivative(lambda x: x * x, 1.0, None, 4, hessian=True)
+    assert abs(J[0, 0] - 2.0) / 2.0 <= 1e-13
+    assert abs(H[0, 0] - 2.0) / 2.0 <= 1e-11  # Scilab: 9.4e-12
+
+
 def test_empty_means_default() -> None:
     J = numderivative(f, X)
     np.testing.assert_array_equal(numderivative(f, X, [], 2.0, None, []), J)
