@@ -149,6 +149,47 @@ class Directions:
         return tlo, thi
 
 
+class KnownF0Evaluator(Evaluator):
+    """An evaluator told the value ``f(x)`` by the user (``f0``).
+
+    The shape of the output is learnt from ``f0``, which saves an
+    evaluation; a value of ``f`` of another shape then means a wrong ``f0``
+    (or an ``f`` whose shape varies), and the error says so instead of
+    blaming ``f`` alone.
+    """
+
+    _f0_shape: tuple[int, ...] | None = None
+
+    def learn_f0(self, f0: NDArray[Any]) -> None:
+        self._learn(np.asarray(f0), "f0")
+        self._f0_shape = self.shape
+
+    def _learn(self, y: NDArray[Any], where: str | Any) -> None:
+        if (
+            self._f0_shape is not None
+            and y.shape != self._f0_shape
+            and y.dtype.kind in "iufc"
+        ):
+            at = where if isinstance(where, str) else where()
+            raise ValueError(
+                f"f0 has shape {self._f0_shape}, but f returned shape {y.shape} at "
+                f"{at}; f0 must be the value f(x), of the shape f returns"
+            )
+        super()._learn(y, where)
+
+
+def safe_norm(v: NDArray[Any]) -> float:
+    """``|v|`` without overflow or underflow: ``s |v / s|`` with ``s = max |v_k|``.
+
+    ``np.linalg.norm`` squares the entries: ``1e200`` overflows (a warning
+    and ``inf``), ``1e-200`` underflows to 0.
+    """
+    s = float(np.max(np.abs(v), initial=0.0))
+    if s == 0 or not np.isfinite(s):
+        return s
+    return s * float(np.linalg.norm(v / s))
+
+
 class Points:
     """Evaluates ``f`` at ``x + t u_d`` for a :class:`Directions` set."""
 
@@ -158,6 +199,50 @@ class Points:
         self.ev, self.x, self.dirs = ev, x, dirs
         self._f0 = None if f0 is None else np.asarray(f0).reshape(-1, 1)
         self._ybuf: NDArray[Any] | None = None
+        # a vectorized f meets a single point first (see probe)
+        self._probed = not ev.vectorized
+
+    def probe(self, uses_center: bool) -> None:
+        """A vectorized ``f``'s first call: one point alone, ``x`` if it is needed.
+
+        ``f`` gets points as the columns of ``(n, k)`` and must return
+        ``(..., k)``; one that reduces over the wrong axis (``np.sum(X, axis=1)``
+        returns ``(n,)``) or returns its output transposed (``(k, m)``) passes
+        that check whenever ``k`` happens to equal ``n`` (or ``m``), and gives
+        confident garbage.  On a single point it returns ``(n,)`` or ``(1, m)``
+        instead of ``(..., 1)``, which the evaluator refuses.  So the first
+        vectorized call of a computation holds one point: ``f(x)`` where the
+        stencils use it and it was not given (it costs nothing more), else the
+        first point of the first batch, split off it (one more call, no more
+        points; but the one-call fast path of :func:`_batch_group` takes
+        ``f(x)`` alone always, one more point where no stencil uses it, rather
+        than copy its batch).
+        """
+        if self._probed:
+            return
+        if uses_center and self._f0 is None:
+            self.center(np.arange(0))
+
+    def _columns(self, X: NDArray[Any]) -> NDArray[Any]:
+        """``ev.columns(X)``, the first call of a vectorized ``f`` split (see probe)."""
+        ev = self.ev
+        if self._probed or X.shape[1] < 2:
+            self._probed = True
+            return ev.columns(X)
+        self._probed = True
+        first = ev.columns(X[:, :1])
+        rest = ev.columns(np.ascontiguousarray(X[:, 1:]))
+        return np.concatenate([first, rest], axis=1)
+
+    def _rows(self, X: NDArray[Any], out: NDArray[Any] | None = None) -> NDArray[Any]:
+        """``ev.rows(X)``, the first call of a vectorized ``f`` split (see probe)."""
+        ev = self.ev
+        if self._probed or X.shape[0] < 2:
+            self._probed = True
+            return ev.rows(X, out=out)
+        self._probed = True
+        first = ev.rows(X[:1])
+        return np.concatenate([first, ev.rows(X[1:])], axis=1)
 
     @property
     def streamable(self) -> bool:
@@ -190,7 +275,13 @@ class Points:
 
     def center(self, idx: NDArray[Any]) -> NDArray[Any]:
         if self._f0 is None:
-            self._f0 = self.ev.point(self.x).reshape(-1, 1)
+            if self.ev.vectorized:
+                # as a batch of one point, whose output must be (..., 1)
+                self._probed = True
+                y = self.ev.columns(self.x[:, None].copy())
+                self._f0 = y.reshape(-1, 1).copy()
+            else:
+                self._f0 = self.ev.point(self.x).reshape(-1, 1)
         return self._f0
 
     _x_along: NDArray[Any] | None = None
@@ -230,11 +321,11 @@ class Points:
             if ev.chunk_size:
                 step = min(step, ev.chunk_size)
             if step >= N:
-                Y = ev.columns(self.dirs.cols(self.x, dirs, t))
+                Y = self._columns(self.dirs.cols(self.x, dirs, t))
             else:
                 Y = np.concatenate(
                     [
-                        ev.columns(
+                        self._columns(
                             self.dirs.cols(self.x, dirs[s : s + step], t[s : s + step])
                         )
                         for s in range(0, N, step)
@@ -244,11 +335,11 @@ class Points:
         elif step >= N:
             # the points are new arrays every block (f may keep a reference
             # to its input); the table of values is ours and is reused
-            Y = ev.rows(self.dirs.rows(self.x, dirs, t), out=self._ybuf)
+            Y = self._rows(self.dirs.rows(self.x, dirs, t), out=self._ybuf)
             self._ybuf = Y.T
         else:
             parts = [
-                ev.rows(self.dirs.rows(self.x, dirs[s : s + step], t[s : s + step]))
+                self._rows(self.dirs.rows(self.x, dirs[s : s + step], t[s : s + step]))
                 for s in range(0, N, step)
             ]
             Y = np.concatenate(parts, axis=1)
@@ -521,7 +612,7 @@ def _batch_group(prov: Points, sch: Scheme, h: NDArray[Any]) -> _Group:
     columns of one ``(n, K n)`` array, ``x`` repeated with the steps on its
     diagonals, and the values are combined in place.
     """
-    x, ev = prov.x, prov.ev
+    x = prov.x
     n = x.size
     zs = sch.offsets.real
     ws = sch.weights.real
@@ -535,7 +626,11 @@ def _batch_group(prov: Points, sch: Scheme, h: NDArray[Any]) -> _Group:
     for k, i in enumerate(nz.tolist()):
         flat[diag + k * n] += zs[i] * h
     del flat
-    Y = ev.columns(X)
+    # the axis check (see Points.probe) without splitting the batch, which
+    # would cost copies of it: f(x) alone, one more point where the stencil
+    # does not use it
+    prov.probe(True)
+    Y = prov._columns(X)
     M = Y.shape[0]
     inv = 1.0 / h**sch.deriv
     dt = np.result_type(Y.dtype, h.dtype)
@@ -598,6 +693,8 @@ def _block_group(
     L = idx.size
     Lb = prov.block(len(keys), L)
     m = sch.deriv
+    if isinstance(prov, Points):
+        prov.probe(sch.uses_center)
     value = half = noise = None
     pos_ok = np.ones(L, dtype=bool)
     neg_ok = np.ones(L, dtype=bool)

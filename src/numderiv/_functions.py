@@ -11,7 +11,14 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._adaptive import AdaptiveOutcome, run_directions, sensitivity_gain
 from ._adaptive import steps as _steps_for
-from ._core import Directions, Elements, Outcome, Points
+from ._core import (
+    Directions,
+    Elements,
+    KnownF0Evaluator,
+    Outcome,
+    Points,
+    safe_norm,
+)
 from ._evaluate import Evaluator
 from ._hessian import dense_hessian, polarise, sparse_hessians
 from ._result import STATUS_MESSAGES, Info
@@ -27,6 +34,7 @@ from ._validate import (
     check_callable,
     check_common,
     check_directions,
+    check_flag,
     check_vector_v,
 )
 
@@ -34,6 +42,8 @@ __all__ = ["derivative", "gradient", "hessian", "hvp", "jacobian", "jvp"]
 
 
 def _evaluator(f: Callable[..., Any], c: Common) -> Evaluator:
+    if c.f0 is not None:
+        return KnownF0Evaluator.for_options(f, c)
     return Evaluator.for_options(f, c)
 
 
@@ -61,8 +71,8 @@ def _info(ev: Evaluator, c: Common, out: Outcome, error: Any, step: Any) -> Info
 
 
 def _learn_f0(ev: Evaluator, c: Common) -> None:
-    if c.f0 is not None:
-        ev._learn(c.f0, "f0")
+    if c.f0 is not None and isinstance(ev, KnownF0Evaluator):
+        ev.learn_f0(c.f0)
 
 
 def _along(x: NDArray[Any], Q: NDArray[Any] | None) -> NDArray[Any]:
@@ -97,6 +107,7 @@ _OPTIONS = (
     "workers",
     "chunk_size",
     "progress",
+    "timeout",
     "full_output",
     "tolerances",
     "maxiter",
@@ -146,6 +157,14 @@ _DOC_OPTIONS = """
         Most points per vectorized call (or per task for workers).
     progress : bool, optional
         Show a progress bar (needs ``tqdm``).
+    timeout : float, optional
+        With `workers` an int, an Executor or a dask Client: the most seconds
+        to wait for the next result from the workers.  On expiry a
+        :class:`TimeoutError` names the points not evaluated; a process pool
+        started for the call is stopped, tasks not started are cancelled
+        (a thread cannot be stopped: a running ``f`` finishes in the
+        background).  Not accepted without such workers: a serial or
+        map-like call cannot be interrupted cleanly.
     full_output : bool, optional
         Also return an :class:`~numderiv.Info` with ``nfev``, ``ncalls``,
         ``error``, ``step``, ``status``.  For the fixed stencils the error
@@ -189,6 +208,7 @@ def jacobian(
     workers: Any = None,
     chunk_size: int | None = None,
     progress: bool = False,
+    timeout: float | None = None,
     full_output: bool = False,
     tolerances: dict[str, float] | None = None,
     maxiter: int | None = None,
@@ -279,8 +299,8 @@ def jacobian(
     """
     check_callable(f)
     c = _common(x, 1, locals())
-    Q = check_directions(directions, c.x.size)
-    if as_linear_operator:
+    Q = check_directions(directions, c.x.size, c.x.dtype)
+    if check_flag(as_linear_operator, "as_linear_operator"):
         _refuse_with_operator(
             sparsity=sparsity, directions=directions, full_output=full_output
         )
@@ -351,6 +371,7 @@ def gradient(
     workers: Any = None,
     chunk_size: int | None = None,
     progress: bool = False,
+    timeout: float | None = None,
     full_output: bool = False,
     tolerances: dict[str, float] | None = None,
     maxiter: int | None = None,
@@ -393,7 +414,7 @@ def gradient(
     """
     check_callable(f)
     c = _common(x, 1, locals())
-    Q = check_directions(directions, c.x.size)
+    Q = check_directions(directions, c.x.size, c.x.dtype)
     J, info = _jacobian(f, c, Q)
     if J.shape[0] != 1:
         raise ValueError(
@@ -422,6 +443,7 @@ def hessian(
     workers: Any = None,
     chunk_size: int | None = None,
     progress: bool = False,
+    timeout: float | None = None,
     full_output: bool = False,
     tolerances: dict[str, float] | None = None,
     maxiter: int | None = None,
@@ -502,10 +524,10 @@ def hessian(
     """
     check_callable(f)
     c = _common(x, 2, locals())
-    Q = check_directions(directions, c.x.size)
+    Q = check_directions(directions, c.x.size, c.x.dtype)
     x = c.x
     n = x.size
-    if as_linear_operator:
+    if check_flag(as_linear_operator, "as_linear_operator"):
         _refuse_with_operator(
             sparsity=sparsity, directions=directions, full_output=full_output
         )
@@ -603,6 +625,7 @@ def derivative(
     workers: Any = None,
     chunk_size: int | None = None,
     progress: bool = False,
+    timeout: float | None = None,
     full_output: bool = False,
     tolerances: dict[str, float] | None = None,
     maxiter: int | None = None,
@@ -719,6 +742,7 @@ def jvp(
     workers: Any = None,
     chunk_size: int | None = None,
     progress: bool = False,
+    timeout: float | None = None,
     full_output: bool = False,
     tolerances: dict[str, float] | None = None,
     maxiter: int | None = None,
@@ -777,11 +801,12 @@ def _jvp_core(
 ) -> tuple[NDArray[Any], NDArray[Any] | None, Outcome]:
     """``J v`` by one difference along ``v / |v|``; shared with the linear operator."""
     xa = c.x
-    vn = float(np.linalg.norm(va))
+    vn = safe_norm(va)
     if vn == 0:
-        f0v = c.f0 if c.f0 is not None else ev.point(xa)
-        z = np.zeros((np.size(f0v), 1))
-        out = Outcome(z, z, np.zeros(1), 0)
+        # f(x) for the shape of the result (checked like every value of f)
+        f0v = Points(ev, xa, Directions.axes(xa.size), c.f0).center(np.arange(1))
+        z = np.zeros((np.size(f0v), 1), dtype=xa.dtype)
+        out = Outcome(z, z, np.zeros(1, dtype=xa.dtype), 0)
     else:
         u = (va / vn).astype(xa.dtype)
         dirs = Directions(xa.size, np.array([xa.size]), np.ones(1), extra=u[:, None])
@@ -818,6 +843,7 @@ def hvp(
     workers: Any = None,
     chunk_size: int | None = None,
     progress: bool = False,
+    timeout: float | None = None,
     full_output: bool = False,
     tolerances: dict[str, float] | None = None,
     maxiter: int | None = None,
@@ -874,16 +900,16 @@ def _hvp_core(
     """``H v`` from second differences; shared with the linear operator."""
     xa = c.x
     n = xa.size
-    vn = float(np.linalg.norm(va))
+    vn = safe_norm(va)
     h = _steps_for(c, xa, 2)
     hu = _steps_for(
         dataclasses.replace(c, rel_step=None, abs_step=None), _norm_scale(xa), 2
     )
     if vn == 0:
-        f0v = c.f0 if c.f0 is not None else ev.point(xa)
+        f0v = Points(ev, xa, Directions.axes(n), c.f0).center(np.arange(1))
         if np.size(f0v) != 1:
             raise ValueError(f"hvp() needs a scalar f, got {np.size(f0v)} values")
-        hv = np.zeros(n)
+        hv = np.zeros(n, dtype=xa.dtype)
         return hv, (hv if c.full_output else None), Outcome(hv[None], None, h, 0)
     u = (va / vn).astype(xa.dtype)
     ar = np.arange(n)

@@ -42,6 +42,7 @@ class Common:
     full_output: bool
     eps: float
     adaptive: Any = None  # AdaptiveOptions with method="adaptive"
+    timeout: float | None = None  # seconds to wait for the workers' next result
 
     @property
     def bounded(self) -> bool:
@@ -203,10 +204,24 @@ def check_bounds(
     return lb, ub
 
 
-def check_directions(q: Any, n: int) -> NDArray[Any] | None:
+def check_directions(q: Any, n: int, dtype: Any = np.float64) -> NDArray[Any] | None:
+    """``directions`` as an orthogonal matrix of `dtype` (that of ``x``).
+
+    Orthogonal to ``1e-8``, or to ``64 eps`` of its own dtype when that is
+    coarser (a float32 ``Q`` is orthogonal to about ``1e-7``).
+    """
     if q is None:
         return None
-    arr = np.asarray(q, dtype=float)
+    try:
+        given = np.asarray(q)
+    except (TypeError, ValueError):  # ragged
+        given = np.asarray(None)
+    if given.dtype.kind not in "iuf":
+        raise TypeError(
+            f"directions must be an orthogonal ({n}, {n}) matrix of real numbers, got "
+            f"{_short(q)}"
+        )
+    arr = given.astype(np.float64)
     if arr.shape != (n, n):
         raise ValueError(
             f"directions must be an orthogonal ({n}, {n}) matrix, got shape {arr.shape}"
@@ -214,11 +229,14 @@ def check_directions(q: Any, n: int) -> NDArray[Any] | None:
     if not np.all(np.isfinite(arr)):
         raise ValueError("directions must be finite")
     dev = float(np.max(np.abs(arr.T @ arr - np.eye(n))))
-    if dev > 1e-8:
+    tol = 1e-8
+    if given.dtype.kind == "f":
+        tol = max(tol, 64.0 * float(np.finfo(given.dtype).eps))
+    if dev > tol:
         raise ValueError(
             f"directions must be orthogonal (Q.T @ Q == I), but max|Q.T @ Q - I| = {dev:.3g}"
         )
-    return arr
+    return arr.astype(dtype)
 
 
 def check_workers(workers: Any) -> Any:
@@ -236,6 +254,33 @@ def check_workers(workers: Any) -> Any:
         "workers must be None, an int, a map-like callable, a concurrent.futures.Executor "
         f"or a dask.distributed.Client, got {_short(workers)}"
     )
+
+
+def check_timeout(timeout: Any, workers: Any) -> float | None:
+    """``timeout``: seconds, positive and finite, with workers that can be stopped."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, (bool, np.bool_)) or not isinstance(
+        timeout, (numbers.Real, np.floating, np.integer)
+    ):
+        raise TypeError(
+            f"timeout must be a number of seconds or None, got {_short(timeout)}"
+        )
+    t = float(timeout)
+    if not (math.isfinite(t) and t > 0):
+        raise ValueError(
+            f"timeout must be a positive, finite number of seconds, got timeout={t!r}"
+        )
+    if workers is None or not (
+        _is_int(workers) or isinstance(workers, Executor) or hasattr(workers, "gather")
+    ):
+        raise ValueError(
+            f"timeout={timeout!r} needs workers that can be stopped: an int (a process "
+            "pool), a concurrent.futures.Executor or a dask.distributed.Client; got "
+            f"workers={_short(workers)} (a serial or map-like call cannot be "
+            "interrupted cleanly)"
+        )
+    return t
 
 
 def check_common(
@@ -261,6 +306,7 @@ def check_common(
     initial_step: Any = None,
     step_factor: Any = None,
     noise: Any = None,
+    timeout: Any = None,
 ) -> Common:
     """Check every shared option; see the module docstring."""
     method, order = check_method_order(method, order, deriv)
@@ -287,8 +333,15 @@ def check_common(
         f0a = np.asarray(f0)
         if f0a.dtype.kind not in "biufc":
             raise TypeError(f"f0 must be numeric, got {_short(f0)}")
-    if isinstance(args, (str, bytes)) or not hasattr(args, "__iter__"):
-        raise TypeError(f"args must be a tuple of extra arguments, got {_short(args)}")
+    if (
+        isinstance(args, (str, bytes, Mapping))
+        or not hasattr(args, "__iter__")
+        or isinstance(args, (set, frozenset))
+    ):
+        raise TypeError(
+            f"args must be a tuple of extra positional arguments, got {_short(args)} "
+            f"of type {type(args).__name__} (keyword arguments go in kwargs)"
+        )
     if kwargs is not None and not isinstance(kwargs, Mapping):
         raise TypeError(f"kwargs must be a dict, got {_short(kwargs)}")
     for name, val in (
@@ -334,12 +387,20 @@ def check_common(
         kwargs=dict(kwargs or {}),
         vectorized=bool(vectorized),
         workers=check_workers(workers),
+        timeout=check_timeout(timeout, workers),
         chunk_size=None if chunk_size is None else int(chunk_size),
         progress=bool(progress),
         full_output=bool(full_output),
         eps=eps,
         adaptive=adaptive,
     )
+
+
+def check_flag(val: Any, name: str) -> bool:
+    """A True/False option (``as_linear_operator``): a bool, nothing else."""
+    if not isinstance(val, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {_short(val)}")
+    return bool(val)
 
 
 def _positive(v: Any, name: str) -> float:
@@ -470,5 +531,6 @@ __all__ = [
     "check_callable",
     "check_common",
     "check_directions",
+    "check_flag",
     "check_vector_v",
 ]
