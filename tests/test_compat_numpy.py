@@ -182,41 +182,46 @@ def test_equals_numpy_randomised(case: tuple[Any, tuple[Any, ...], Any, int]) ->
 # -- inputs grid refuses but NumPy accepts, and inputs NumPy refuses ------------
 
 
-@pytest.mark.parametrize(
-    ("args", "kw"),
-    [
-        ((np.array([1.0, 2.0, 4.0, 7.0]), np.array([0.0, 1.0, 1.0, 2.0])), {}),
-        ((np.array([1.0, 2.0, 4.0, 7.0]), np.array([0.0, 2.0, 1.0, 3.0])), {}),
-        ((np.array([1.0, 2.0, 4.0, 7.0]), np.array([0.0, np.nan, 1.0, 3.0])), {}),
-        ((np.array([1.0, 2.0, 4.0, 7.0]), 0.0), {}),
-        ((np.array([1.0, 2.0, 4.0, 7.0]), np.inf), {}),
-        ((np.array([1.0, 2.0, 4.0, 7.0]), 1 + 1j), {}),
-        ((np.array([1.0, 2.0, 4.0, 7.0]),), {"edge_order": 3}),
-        ((np.array([1.0, 2.0, 4.0, 7.0]),), {"edge_order": 0}),
-        ((np.array([True, False, True]),), {}),
-        ((np.array([1.0]),), {}),
-        ((np.array([1.0, 2.0]),), {"edge_order": 2}),
-        ((np.array([1.0, 2.0, 3.0]), 1.0, 2.0), {}),
-        ((np.array([1.0, 2.0, 3.0]), [1.0, 2.0]), {}),
-        ((np.array([1.0, 2.0, 3.0]), [[1.0, 2.0, 3.0]]), {}),
-        ((np.array([1.0, 2.0, 3.0]),), {"axis": 1}),
-        ((np.array([1.0, 2.0, 3.0]),), {"axis": 0.5}),
-        ((np.ones((3, 3)),), {"axis": (0, 0)}),
-        ((np.array(["a", "b", "c"]),), {}),
-        ((np.array([1, 2, 3], dtype=object),), {}),
-        ((np.array(["2020-01-01", "2020-01-03", "2020-01-08"], dtype="M8[D]"),), {}),
-        ((np.array([1, 4, 9], dtype="m8[s]"), np.array([1, 2, 4], dtype="m8[s]")), {}),
-        ((np.ma.masked_array([1.0, 2.0, 4.0, 7.0], mask=[0, 1, 0, 0]),), {}),
-        ((np.array(5.0),), {}),
-        ((np.array([1.0, 2.0, 4.0]), np.array([0, 1, 3])), {}),
-        ((np.array([1.0, 2.0, 4.0]), np.array([3.0, 1.0, 0.0])), {}),
-        ((np.array([1, 2, 4], dtype=np.uint8),), {}),
-        (
-            (np.array([1, 2, 4], dtype=np.uint8), np.array([1, 2, 4], dtype=np.uint8)),
-            {},
-        ),
-    ],
-)
+_ODD: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+    ((np.array([1.0, 2.0, 4.0, 7.0]), np.array([0.0, 1.0, 1.0, 2.0])), {}),
+    ((np.array([1.0, 2.0, 4.0, 7.0]), np.array([0.0, 2.0, 1.0, 3.0])), {}),
+    ((np.array([1.0, 2.0, 4.0, 7.0]), np.array([0.0, np.nan, 1.0, 3.0])), {}),
+    ((np.array([1.0, 2.0, 4.0, 7.0]), 0.0), {}),
+    ((np.array([1.0, 2.0, 4.0, 7.0]), np.inf), {}),
+    ((np.array([1.0, 2.0, 4.0, 7.0]), 1 + 1j), {}),
+    ((np.array([1.0, 2.0, 4.0, 7.0]),), {"edge_order": 3}),
+    ((np.array([1.0, 2.0, 4.0, 7.0]),), {"edge_order": 0}),
+    ((np.array([True, False, True]),), {}),
+    ((np.array([1.0]),), {}),
+    ((np.array([1.0, 2.0]),), {"edge_order": 2}),
+    ((np.array([1.0, 2.0, 3.0]), 1.0, 2.0), {}),
+    ((np.array([1.0, 2.0, 3.0]), [1.0, 2.0]), {}),
+    ((np.array([1.0, 2.0, 3.0]), [[1.0, 2.0, 3.0]]), {}),
+    ((np.array([1.0, 2.0, 3.0]),), {"axis": 1}),
+    ((np.array([1.0, 2.0, 3.0]),), {"axis": 0.5}),
+    ((np.ones((3, 3)),), {"axis": (0, 0)}),
+    ((np.array(["a", "b", "c"]),), {}),
+    ((np.array([1, 2, 3], dtype=object),), {}),
+    ((np.array(["2020-01-01", "2020-01-03", "2020-01-08"], dtype="M8[D]"),), {}),
+    ((np.array([1, 4, 9], dtype="m8[s]"), np.array([1, 2, 4], dtype="m8[s]")), {}),
+    ((np.ma.masked_array([1.0, 2.0, 4.0, 7.0], mask=[0, 1, 0, 0]),), {}),
+    ((np.array(5.0),), {}),
+    ((np.array([1.0, 2.0, 4.0]), np.array([0, 1, 3])), {}),
+    ((np.array([1.0, 2.0, 4.0]), np.array([3.0, 1.0, 0.0])), {}),
+    ((np.array([1, 2, 4], dtype=np.uint8),), {}),
+    (
+        (np.array([1, 2, 4], dtype=np.uint8), np.array([1, 2, 4], dtype=np.uint8)),
+        {},
+    ),
+    (([[1.0, 2.0], [3.0]],), {}),  # ragged
+    ((np.arange(4.0),), {"edge_order": True}),
+    ((np.arange(4.0),), {"axis": True}),
+    ((np.arange(4.0), np.float64(np.nan)), {}),
+    ((np.arange(4.0), np.array([0, 1, 2, 3], dtype=bool)), {}),
+]
+
+
+@pytest.mark.parametrize(("args", "kw"), _ODD)
 def test_same_outcome_as_numpy_on_odd_inputs(args: tuple[Any, ...], kw: Any) -> None:
     want = _outcome(np.gradient, *args, **kw)
     got = _outcome(gradient, *args, **kw)
@@ -254,7 +259,84 @@ def test_matrix_subclass_is_numpys() -> None:
         np.testing.assert_array_equal(g, w)
 
 
-def test_delegates_to_grid_gradient() -> None:
-    y = np.random.default_rng(1).normal(size=(40, 50))
-    for a, b in zip(gradient(y, 0.3), nd.grid.gradient(y, 0.3), strict=True):
-        np.testing.assert_array_equal(a, b)
+# -- which inputs numderiv computes, which it hands to NumPy ---------------------
+
+_REAL_GRADIENT = np.gradient
+
+
+class _NumPyCalled(AssertionError):
+    pass
+
+
+def _forbid_numpy(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """numpy.gradient raising: a call that reaches it was not computed here."""
+    calls: list[Any] = []
+
+    def refuse(*args: Any, **kw: Any) -> Any:
+        calls.append(args)
+        raise _NumPyCalled("numpy.gradient was called")
+
+    monkeypatch.setattr(np, "gradient", refuse)
+    return calls
+
+
+_CLAIMED: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+    ((np.array([1, 2, 4, 7, 11, 16]),), {}),
+    (([1.0, 2.0, 4.0],), {}),  # a list
+    ((np.arange(12.0).reshape(3, 4) ** 2,), {"axis": (1, -2)}),
+    ((np.arange(12.0).reshape(3, 4) ** 2, 0.5, [0.0, 1.0, 3.0, 3.5]), {}),
+    ((np.arange(5.0) ** 3, np.array([4.0, 3.0, 1.0, 0.5, 0.0])), {}),  # decreasing
+    ((np.arange(5.0) ** 3, np.array([0, 1, 3, 4, 6])), {"edge_order": 2}),
+    ((np.arange(5, dtype=np.float32) ** 2, np.float32(0.25)), {}),
+    ((np.arange(5.0) + 1j * np.arange(5.0) ** 2, -1.5), {"edge_order": 2}),
+    ((np.arange(4, dtype=np.uint8),), {"axis": np.int64(0)}),
+    ((np.arange(3.0), np.array(2.0)), {}),  # a 0-d array spacing
+    ((np.arange(2.0),), {}),  # the fewest points
+]
+
+
+@pytest.mark.parametrize(("args", "kw"), _CLAIMED)
+def test_claimed_inputs_are_computed_here(
+    args: tuple[Any, ...], kw: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from numderiv.compat.numpy import _computed_here
+
+    want = _REAL_GRADIENT(*args, **kw)
+    assert _computed_here(args[0], args[1:], kw.get("axis"), kw.get("edge_order", 1))
+    calls = _forbid_numpy(monkeypatch)
+    got = gradient(*args, **kw)
+    assert not calls
+    nonuniform = any(np.ndim(a) == 1 and np.ptp(np.diff(a)) > 0 for a in args[1:])
+    _same(got, want, exact=not nonuniform)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_cases())
+def test_randomised_inputs_never_reach_numpy(
+    case: tuple[Any, tuple[Any, ...], Any, int],
+) -> None:
+    f, spacing, axis, edge = case
+    want = _REAL_GRADIENT(f, *spacing, axis=axis, edge_order=edge)
+    with pytest.MonkeyPatch.context() as mp:
+        calls = _forbid_numpy(mp)
+        got = gradient(f, *spacing, axis=axis, edge_order=edge)
+    assert not calls
+    nonuniform = any(np.ndim(s) == 1 and np.ptp(np.diff(s)) > 0 for s in spacing)
+    _same(got, want, exact=not nonuniform)
+
+
+@pytest.mark.parametrize(("args", "kw"), _ODD)
+def test_odd_inputs_computed_exactly_where_claimed(
+    args: tuple[Any, ...], kw: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from numderiv.compat.numpy import _computed_here
+
+    claimed = _computed_here(args[0], args[1:], kw.get("axis"), kw.get("edge_order", 1))
+    calls = _forbid_numpy(monkeypatch)
+    if claimed:
+        gradient(*args, **kw)  # no call of numpy.gradient, no error
+        assert not calls
+    else:
+        with pytest.raises(_NumPyCalled):
+            gradient(*args, **kw)
+        assert len(calls) == 1
