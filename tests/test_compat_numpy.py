@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import numderiv as nd
 from numderiv.compat.numpy import gradient
 
 
