@@ -199,3 +199,42 @@ def test_jvp_hvp_huge_and_tiny_v(scale):
     assert jv[0] == pytest.approx(rosen_der(x) @ [1.0, 1.0] * scale, rel=1e-7)
     hv = nd.hvp(rosen, x, v)
     assert hv == pytest.approx(rosen_hess(x) @ [1.0, 1.0] * scale, rel=1e-4)
+
+
+# -- 8. runaway derivative orders --------------------------------------------
+
+
+@pytest.mark.parametrize("n", [11, 30, 1000, 10**9])
+@pytest.mark.parametrize("method", ["central", "forward", "complex", "adaptive"])
+def test_derivative_order_beyond_float64_refused_up_front(n, method):
+    calls = []
+
+    def f(t):
+        calls.append(1)
+        return np.sin(t)
+
+    with pytest.raises(ValueError, match=f"n={n} is beyond what finite differences"):
+        nd.derivative(f, 0.5, n=n, method=method)
+    assert calls == []
+
+
+def test_derivative_order_limit_float32():
+    with pytest.raises(ValueError, match=r"n=5 is beyond .* float32"):
+        nd.derivative(np.exp, np.float32(1.0), n=5)
+    d = nd.derivative(np.exp, np.float32(1.0), n=4)
+    assert abs(d - np.e) < 0.1 * np.e  # a digit, the most float32 gives
+
+
+@pytest.mark.parametrize("n", [8, 10])
+def test_derivative_order_at_the_limit_keeps_a_digit(n):
+    for f, exact in (
+        (np.exp, np.e),
+        (
+            np.sin,
+            [np.sin, np.cos, lambda t: -np.sin(t), lambda t: -np.cos(t)][n % 4](0.5),
+        ),
+    ):
+        x = 1.0 if f is np.exp else 0.5
+        d, info = nd.derivative(f, x, n=n, full_output=True)
+        assert abs(d - exact) < 0.1 * abs(exact)
+        assert abs(d - exact) <= info.error
