@@ -215,11 +215,45 @@ def test_nonuniform_weights_at_order_30_match_exact_rationals() -> None:
     )
 
 
-def test_accuracy_30_on_data() -> None:
-    x = np.linspace(0, 3, 120)
-    d = derivative(np.exp(x), x[1] - x[0], accuracy=30)
-    inner = slice(15, -15)
-    assert np.max(np.abs(d - np.exp(x))[inner]) < 1e-11
+def test_accuracy_30_on_periodic_data_and_refused_one_sided() -> None:
+    # periodic: central stencils only, whose rounding gain stays below 4
+    t = np.linspace(0, 2 * np.pi, 120, endpoint=False)
+    d = derivative(np.sin(3 * t), t[1], accuracy=30, boundary="periodic")
+    assert np.max(np.abs(d - 3 * np.cos(3 * t))) < 1e-11
+    # one-sided: the boundary stencils' gain is 7.4e7 at 30, above 2**21
+    with pytest.raises(ValueError, match=r"accuracy=30 is more than float64.*n=1"):
+        derivative(np.sin(t), t[1], accuracy=30)
+
+
+@pytest.mark.parametrize(("n", "top"), [(1, 24), (2, 20), (3, 16), (4, 14), (6, 10)])
+def test_one_sided_accuracy_limits(n: int, top: int) -> None:
+    from numderiv._stencil import _exact_weights
+    from numderiv.grid._validate import ROUNDOFF_GAIN_LIMIT, max_one_sided_accuracy
+
+    assert max_one_sided_accuracy(n) == top
+
+    def gain(p: int) -> float:
+        return float(sum(abs(w) for w in _exact_weights(tuple(range(n + p)), n)[n]))
+
+    assert gain(top) <= ROUNDOFF_GAIN_LIMIT < gain(top + 2)
+    x = np.linspace(0, 1, 3 * top + 10)
+    derivative(np.exp(x), x[1], n=n, accuracy=top)  # the limit itself is allowed
+    with pytest.raises(ValueError, match=rf"the most for n={n} is accuracy={top}"):
+        derivative(np.exp(x), x[1], n=n, accuracy=top + 2)
+    # periodic boundaries have no one-sided stencils, hence no limit
+    derivative(np.exp(x), x[1], n=n, accuracy=top + 2, boundary="periodic")
+
+
+def test_high_derivative_one_sided_refused_without_building_anything() -> None:
+    from numderiv.grid._validate import max_one_sided_accuracy
+
+    # n = 17: the forward difference alone (2**17) is within 2**21, but its
+    # accuracy-2 stencil is not
+    assert max_one_sided_accuracy(17) == 0
+    with pytest.raises(ValueError, match=r"no accuracy is within that for n=30"):
+        derivative(np.arange(100.0), n=30)
+    with pytest.raises(ValueError, match=r"2\*\*1000"):
+        derivative(np.arange(10.0), n=1000)
 
 
 @settings(max_examples=40, deadline=None)

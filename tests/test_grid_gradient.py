@@ -365,3 +365,39 @@ def test_timedelta_and_datetime_refused():
         nd.grid.gradient(np.array([1, 4, 9], dtype="m8[s]"))
     with pytest.raises(TypeError, match="datetime"):
         nd.grid.gradient(np.array(["2020-01-01", "2020-01-02"], dtype="M8[D]"))
+
+
+# -- orders float64 cannot carry to the boundary ------------------------------
+
+
+@pytest.mark.parametrize("accuracy", [26, 30, 60, 10**6])
+def test_gradient_refuses_orders_float64_cannot_carry(accuracy: int) -> None:
+    y = np.exp(np.linspace(0, 1, 200))
+    with pytest.raises(
+        ValueError, match=rf"accuracy={accuracy} is more than float64.*accuracy=24"
+    ):
+        nd.grid.gradient(y, accuracy=accuracy)
+
+
+@pytest.mark.parametrize("uniform", [True, False])
+def test_gradient_at_the_accuracy_limit_is_accurate_at_the_boundary(
+    uniform: bool,
+) -> None:
+    # the measurements behind the limit: accuracy 24 on 200 points keeps
+    # the boundary to 1e-8 (and 8 or 10 to 1e-12), where 60 was off by 2e2
+    rng = np.random.default_rng(24)
+    if uniform:
+        x = np.linspace(0, 1, 200)
+    else:
+        x = np.concatenate([[0.0], np.cumsum(rng.uniform(0.5, 1.5, 199))])
+        x /= x[-1]
+    for f, df in [
+        (np.exp, np.exp),
+        (lambda t: np.sin(5 * t), lambda t: 5 * np.cos(5 * t)),
+    ]:
+        spacing = x[1] - x[0] if uniform else x
+        for accuracy, tol in [(8, 1e-10), (24, 1e-7)]:
+            g = nd.grid.gradient(f(x), spacing, accuracy=accuracy)
+            err = np.abs(g - df(x)) / np.max(np.abs(df(x)))
+            assert err[:accuracy].max() < tol
+            assert err[-accuracy:].max() < tol

@@ -13,6 +13,7 @@ from ._validate import (
     check_accuracy,
     check_boundary,
     check_deriv,
+    check_one_sided,
     check_workers,
     data_array,
     index,
@@ -64,7 +65,14 @@ def derivative(
         The axis to differentiate along (default: the last).
     accuracy : int, optional
         Even accuracy order ``p``: the error is ``O(h**p)`` at every point,
-        boundaries included, on uniform and non-uniform grids.
+        boundaries included, on uniform and non-uniform grids.  With
+        one-sided boundaries, orders whose boundary stencils amplify the
+        rounding of the data by more than ``2**21`` (the sum of their
+        absolute weights at ``h = 1``) are refused: at most 24 for ``n = 1``,
+        20 for ``n = 2``, 16 for ``n = 3``, 14, 12, 10, 8 for ``n = 4..7``,
+        none from ``n = 17``.  Measured at the boundary of 200 points, the
+        first derivative keeps 1e-8 at accuracy 24 where 60 is off by 2e2.
+        Periodic boundaries have no such limit.
     boundary : {"one-sided", "periodic"}, optional
         ``"one-sided"`` uses stencils of the same order that lean inwards at
         the ends; ``"periodic"`` wraps around (the sample after the last is
@@ -80,7 +88,8 @@ def derivative(
     Raises
     ------
     ValueError
-        If `n` or `accuracy` is invalid, `boundary` is unknown, the axis has
+        If `n` or `accuracy` is invalid (or beyond what float64 carries to
+        one-sided boundaries, see `accuracy`), `boundary` is unknown, the axis has
         too few points for the stencil, or `x` has the wrong length or is
         not finite and strictly increasing.
     TypeError
@@ -129,12 +138,14 @@ def derivative(
     n = check_deriv(n)
     accuracy = check_accuracy(accuracy)
     boundary = check_boundary(boundary)
+    periodic = boundary == "periodic"
+    if not periodic:
+        check_one_sided(n, accuracy)
     workers = check_workers(workers)
     f, otype = data_array(y)
     if f.ndim == 0:
         raise ValueError("y must have at least one dimension, got a scalar")
     ax = normalize_axis_index(index(axis, "axis"), f.ndim)
-    periodic = boundary == "periodic"
     npts = f.shape[ax]
     info = spacing_for_axis(1.0 if x is None else x, npts, name="x", periodic=periodic)
     check_points(npts, ax, n, accuracy, info, periodic)

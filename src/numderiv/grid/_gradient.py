@@ -11,6 +11,7 @@ from ._engine import Term, execute, make_plan, min_points
 from ._validate import (
     Axis,
     check_accuracy,
+    check_one_sided,
     check_workers,
     data_array,
     normalize_axis_tuple,
@@ -100,8 +101,10 @@ def gradient(
         higher `accuracy` the boundary stencils have that order and
         `edge_order` is ignored.
     accuracy : int, optional
-        Even accuracy order ``p`` of the stencils (2, 4, 6, ...): the error
-        is ``O(h**p)`` at every point.
+        Even accuracy order ``p`` of the stencils (2, 4, ..., 24): the error
+        is ``O(h**p)`` at every point.  Above 24 the one-sided boundary
+        stencils amplify the rounding of the data by more than ``2**21`` and
+        are refused (see :func:`numderiv.grid.derivative`).
     workers : int, optional
         Threads for large arrays: ``None`` (default) uses up to 8 cores for
         arrays of at least 2**20 elements and one thread below, ``-1`` all
@@ -116,8 +119,8 @@ def gradient(
     Raises
     ------
     ValueError
-        If `accuracy` is not a positive even integer, `edge_order` is not 1
-        or 2, an axis has fewer points than the stencils need, or a
+        If `accuracy` is not a positive even integer (or above 24, more than
+        float64 can carry to the boundary), `edge_order` is not 1 or 2, an axis has fewer points than the stencils need, or a
         coordinate array has the wrong length or is not finite and strictly
         monotonic (or a spacing is zero or not finite).
     TypeError
@@ -189,6 +192,7 @@ def gradient(
     array([  0.,   4.,  32., 108., 256., 500., 864., 1372.])
     """
     accuracy = check_accuracy(accuracy)
+    check_one_sided(1, accuracy)
     workers = check_workers(workers)
     f, otype = data_array(y)
     axes = tuple(range(f.ndim)) if axis is None else normalize_axis_tuple(axis, f.ndim)

@@ -12,6 +12,7 @@ from ._engine import AxisPlan, Term, execute, make_plan
 from ._validate import (
     check_accuracy,
     check_boundary,
+    check_one_sided,
     check_workers,
     data_array,
     spacing_for_axis,
@@ -42,6 +43,8 @@ def _plans(
             f"grid axis ({ndim} here), got {len(spacing)} values"
         )
     periodic = boundary == "periodic"
+    if not periodic:
+        check_one_sided(n, accuracy)
     plans = []
     for ax, d in enumerate(per_axis):
         name = f"spacing[{ax}]" if len(spacing) > 1 else "spacing"
