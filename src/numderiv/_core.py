@@ -178,6 +178,76 @@ class KnownF0Evaluator(Evaluator):
         super()._learn(y, where)
 
 
+# The room a pair direction needs, in units of its step: the one-sided
+# second difference of order 2 reaches 3 steps (see orient_pairs).
+_PAIR_REACH = 4.0
+
+
+def orient_pairs(
+    x: NDArray[Any],
+    lb: NDArray[Any],
+    ub: NDArray[Any],
+    idx: NDArray[Any],
+    val: NDArray[Any],
+    extra: NDArray[Any] | None,
+    rows: NDArray[Any],
+) -> tuple[Directions, tuple[NDArray[Any], NDArray[Any]]]:
+    """Pair directions ``a_i b_i + a_j b_j`` turned into the box where needed.
+
+    At a corner of the bounds (``x_i`` on its lower bound, ``x_j`` on its
+    upper one) ``h_i e_i + h_j e_j`` leaves the box on both sides, so no
+    stencil fits along it; ``h_i e_i - h_j e_j`` points inside.  For the
+    `rows` of ``(idx, val)`` whose one-sided room ``max(thi, -tlo)`` is less
+    than ``_PAIR_REACH`` steps, the second coefficient changes sign where
+    that gives more room (in place in `val`); :func:`~numderiv._hessian.polarise`
+    takes signed coefficients.  Returns the directions and their ranges of
+    ``t`` (see :meth:`Directions.trange`).
+    """
+    n = x.size
+    dirs = Directions(n, idx, val, extra=extra)
+    tlo, thi = dirs.trange(x, lb, ub)
+    cand = rows[np.maximum(thi[rows], -tlo[rows]) < _PAIR_REACH]
+    if cand.size:
+        flipped = val[cand].copy()
+        flipped[:, 1] *= -1
+        lo2, hi2 = Directions(n, idx[cand], flipped, extra=extra).trange(x, lb, ub)
+        better = np.maximum(hi2, -lo2) > np.maximum(thi[cand], -tlo[cand])
+        if better.any():
+            sel = cand[better]
+            val[sel, 1] *= -1
+            tlo[sel], thi[sel] = lo2[better], hi2[better]
+            dirs = Directions(n, idx, val, extra=extra)
+    return dirs, (tlo, thi)
+
+
+def refuse_no_room(
+    trange: tuple[NDArray[Any], NDArray[Any]],
+    what: str,
+    x: NDArray[Any],
+    lb: Any,
+    ub: Any,
+) -> None:
+    """A direction along which ``x`` cannot move either way inside the bounds.
+
+    It points out of the box in one component and in along another (``x``
+    on a corner): no stencil, one-sided or not, fits along it.  A clear
+    error rather than NaN blamed on ``f``.
+    """
+    tlo, thi = trange
+    stuck = (thi <= 0) & (tlo >= 0)
+    if stuck.any():
+        d = int(np.flatnonzero(stuck)[0])
+        on = np.flatnonzero((x == lb) | (x == ub))
+        name = what if what == "v" else f"{what} {d}"
+        raise ValueError(
+            f"{name} points out of the bounds on one side and out again on the "
+            f"other at x (x is on a bound at index {on.tolist()}: lb={np.asarray(lb)[on].tolist()}, "
+            f"ub={np.asarray(ub)[on].tolist()}), so no stencil fits along it; "
+            "differentiate along the coordinate axes there (no directions, or "
+            "jacobian(f, x) @ v for jvp)"
+        )
+
+
 def safe_norm(v: NDArray[Any]) -> float:
     """``|v|`` without overflow or underflow: ``s |v / s|`` with ``s = max |v_k|``.
 

@@ -17,6 +17,8 @@ from ._core import (
     KnownF0Evaluator,
     Outcome,
     Points,
+    orient_pairs,
+    refuse_no_room,
     safe_norm,
 )
 from ._evaluate import Evaluator
@@ -339,6 +341,8 @@ def _jacobian(
             dirs = Directions(n, np.arange(n) + n, np.ones(n), extra=Q)
         h = _steps_for(c, _along(x, Q), 1)
         tr = dirs.trange(x, c.lb, c.ub) if c.bounded else None  # type: ignore[arg-type]
+        if tr is not None and Q is not None:
+            refuse_no_room(tr, "directions column", x, c.lb, c.ub)
         out = run_directions(Points(ev, x, dirs, c.f0), h, c, 1, trange=tr)
         _vector_output(ev, "jacobian")
     J = out.value
@@ -551,10 +555,14 @@ def hessian(
     if Q is not None:
         idx += n
     dirs = Directions(n, idx, val, extra=Q)
+    tr = None
+    if c.bounded:  # pairs turned into the box at a corner
+        dirs, tr = orient_pairs(x, c.lb, c.ub, idx, val, Q, np.arange(n, n + P))  # type: ignore[arg-type]
+        if Q is not None:
+            refuse_no_room((tr[0][:n], tr[1][:n]), "directions column", x, c.lb, c.ub)
     hdir = np.concatenate([h, np.ones(P, dtype=h.dtype)])
     with _evaluator(f, c) as ev:
         _learn_f0(ev, c)
-        tr = dirs.trange(x, c.lb, c.ub) if c.bounded else None  # type: ignore[arg-type]
         out = run_directions(Points(ev, x, dirs, c.f0), hdir, c, 2, trange=tr)
         _vector_output(ev, "hessian")
         scalar = ev.shape == ()
@@ -565,7 +573,7 @@ def hessian(
         D[:, iu],
         D[:, ju],
         h[iu],
-        h[ju],
+        val[n:, 1],
         errors=None if E is None else (E[:, n:], E[:, iu], E[:, ju]),
         eps=c.eps,
     )
@@ -820,6 +828,8 @@ def _jvp_core(
             1,
         )
         tr = dirs.trange(xa, c.lb, c.ub) if c.bounded else None  # type: ignore[arg-type]
+        if tr is not None:
+            refuse_no_room(tr, "v", xa, c.lb, c.ub)
         out = run_directions(Points(ev, xa, dirs, c.f0), h, c, 1, trange=tr)
     jv = out.value[:, 0] * vn
     err = None if out.error is None else out.error[:, 0] * vn
@@ -925,20 +935,22 @@ def _hvp_core(
     val[n + 1 :, 1] = hu[0]
     dirs = Directions(n, idx, val, extra=u[:, None])
     hdir = np.concatenate([h, hu, np.ones(n, dtype=h.dtype)])
-    tr = dirs.trange(xa, c.lb, c.ub) if c.bounded else None  # type: ignore[arg-type]
+    tr = None
+    if c.bounded:  # pairs turned into the box at a corner
+        dirs, tr = orient_pairs(xa, c.lb, c.ub, idx, val, u[:, None], ar + n + 1)  # type: ignore[arg-type]
+        refuse_no_room((tr[0][n : n + 1], tr[1][n : n + 1]), "v", xa, c.lb, c.ub)
     out = run_directions(Points(ev, xa, dirs, c.f0), hdir, c, 2, trange=tr)
     if ev.shape not in ((), (1,)):
         raise ValueError(f"hvp() needs a scalar f, but f returned shape {ev.shape}")
     D = out.value[0]
     # (H u)_i by polarisation along h_i e_i + h_u u, then scaled back to v
     E = None if out.error is None else out.error[0]
-    hh = float(hu[0])
     hu_, err = polarise(
         D[n + 1 :],
         D[:n],
         D[n],
         h,
-        hh,
+        val[n + 1 :, 1],
         errors=None if E is None else (E[n + 1 :], E[:n], E[n]),
         eps=c.eps,
     )

@@ -39,8 +39,10 @@ def polarise(
         The second derivatives ``H_ii`` and ``H_jj`` along the two unit
         directions of each pair (already gathered per pair).
     a_i, a_j : ndarray, shape (P,), or float
-        Positive coefficients of the pair direction; any scale, not only the
-        steps of the axis differences.
+        Non-zero coefficients of the pair direction; any scale, not only the
+        steps of the axis differences, and either sign: at a corner of the
+        bounds the pair direction ``h_i e_i - h_j e_j`` may be the one that
+        points into the box, and the sign of ``2 a_i a_j`` undoes it.
     errors : tuple of three ndarrays, optional
         Error estimates ``(pair_err, err_i, err_j)`` of `pair`, `d_i` and
         `d_j`.  Without them no error is returned.
@@ -78,9 +80,10 @@ def polarise(
     if errors is None:
         return off, None
     pair_err, err_i, err_j = errors
-    err = (pair_err + a_i**2 * err_i + a_j**2 * err_j) / den
+    aden = np.abs(den)
+    err = (pair_err + a_i**2 * err_i + a_j**2 * err_j) / aden
     terms = np.abs(pair) + a_i**2 * np.abs(d_i) + a_j**2 * np.abs(d_j)
-    return off, err + 2.0 * eps * terms / den
+    return off, err + 2.0 * eps * terms / aden
 
 
 def dense_hessian(
