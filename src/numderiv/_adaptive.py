@@ -592,7 +592,10 @@ class _Ladder:
         # values from steps that do not fit f contract now and then, but
         # extrapolating them gains nothing
         gains = (rtr <= 0.25 * _SAFETY * (d1 + d2)) | (rtr <= 4.0 * rnz)
-        diverging = (((d2 > 0.5 * d1 + 4.0 * basen) | ~gains) & ~done).any(axis=0)
+        # a central base estimate's error shrinks by q^2 a level, a one-sided
+        # one's by q only: it must contract by at least 2, or by sqrt(q)
+        shrink = np.where(self.side[good] == 0, 0.5, q**-0.5)[None, :]
+        diverging = (((d2 > shrink * d1 + 4.0 * basen) | ~gains) & ~done).any(axis=0)
         # nor may it be round-off only: base estimates that differ by
         # noise, with no digit in the best entry (a derivative that is
         # exactly 0, with equal estimates, is fine)
@@ -697,8 +700,10 @@ class _Ladder:
             np.where(too_big, self.e[good] - self.jump, top + self.jump),
         )
         if self.room is not None:
-            # never above the room the bounds leave
-            lim = np.minimum(self.room[0][good], self.room[1][good])
+            # never above the room the bounds leave on the side(s) used
+            down, up = self.room[0][good], self.room[1][good]
+            sg = self.side[good]
+            lim = np.where(sg == 0, np.minimum(down, up), np.where(sg > 0, up, down))
             with np.errstate(divide="ignore"):
                 emax = np.floor(np.log(lim / self.href[good]) / math.log(q))
             start = np.minimum(start, emax)
