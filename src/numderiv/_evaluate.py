@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
+import re
 import sys
+import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from concurrent.futures import Executor
+from collections.abc import Callable, Sequence
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -41,8 +44,55 @@ def _fmt_point(x: Any) -> str:
         return f"x = {np.array2string(np.asarray(x), separator=', ')}"
 
 
+def _fmt_points(points: Sequence[str], total: int) -> str:
+    """``k of N points: x = ...; x = ...; and j more`` for an error message."""
+    shown = "; ".join(points[:4])
+    more = f"; and {len(points) - 4} more" if len(points) > 4 else ""
+    return f"{len(points)} of {total} points: {shown}{more}"
+
+
+def _describe(y: NDArray[Any]) -> str:
+    """What ``f`` returned, in words, for an error message."""
+    if y.dtype.kind == "O" and y.ndim == 0:
+        v = y.item()
+        return "None" if v is None else f"an object of type {type(v).__name__}"
+    if y.dtype.kind == "b":
+        return f"a bool ({y.item()!r})" if y.ndim == 0 else f"bools of shape {y.shape}"
+    if y.ndim == 0:
+        return f"a scalar of dtype {y.dtype}"
+    return f"an array of shape {y.shape} and dtype {y.dtype}"
+
+
+def _task_name(fun: Any) -> str:
+    """``numderiv.<name of f>``: the name of the workers' tasks (Dask keys)."""
+    name = getattr(fun, "__name__", None) or type(fun).__name__
+    return "numderiv." + (re.sub(r"[^0-9A-Za-z_]+", "_", str(name))[:40] or "f")
+
+
+def _is_count(w: Any) -> bool:
+    """Whether `workers` is a number of processes (an int, not a bool)."""
+    return isinstance(w, (int, np.integer)) and not isinstance(w, (bool, np.bool_))
+
+
+class _Failed:
+    """An exception of ``f`` in a Dask task, returned rather than raised.
+
+    Dask logs every task that raises, with its arguments; the caller raises
+    the first failure instead, once, with its point noted.
+    """
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
 class _RowTask:
-    """Picklable task for workers: evaluate ``f`` on each row of a block."""
+    """Picklable task for workers: ``f`` on each point of a block.
+
+    The values come back as ``f`` returned them (one array per point, or the
+    vectorized call's array), to be checked by the caller as on the serial
+    paths.  An exception of ``f`` gets its point noted here, where it is
+    known; with `quiet` (Dask) it is returned as a :class:`_Failed`.
+    """
 
     def __init__(
         self,
@@ -50,28 +100,53 @@ class _RowTask:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         vec: bool,
+        quiet: bool = False,
     ) -> None:
         self.fun, self.args, self.kwargs, self.vec = fun, args, kwargs, vec
+        self.quiet = quiet
+        self.__name__ = _task_name(fun)
 
-    def __call__(self, X: NDArray[Any]) -> NDArray[Any]:
+    def __repr__(self) -> str:
+        return f"<{self.__name__}>"
+
+    def __call__(self, X: NDArray[Any]) -> Any:
+        fun, args, kwargs = self.fun, self.args, self.kwargs
         if self.vec:
-            y = np.asarray(
-                self.fun(np.ascontiguousarray(X.T), *self.args, **self.kwargs)
-            )
-            return np.moveaxis(y, -1, 0) if y.ndim else y
-        return np.stack([np.asarray(self.fun(r, *self.args, **self.kwargs)) for r in X])
+            try:
+                return np.asarray(fun(np.ascontiguousarray(X.T), *args, **kwargs))
+            except Exception as exc:
+                pts = _fmt_points([_fmt_point(r) for r in X], X.shape[0])
+                _note(exc, f"one of the points of a vectorized call ({pts})")
+                if not self.quiet:
+                    raise
+                return _Failed(exc)
+        out = []
+        for r in X:
+            try:
+                out.append(np.asarray(fun(r, *args, **kwargs)))
+            except Exception as exc:
+                _note(exc, _fmt_point(r))
+                if not self.quiet:
+                    raise
+                return _Failed(exc)
+        return out
 
 
-class _ScalarTask:
+class _ScalarTask(_RowTask):
     """Picklable task for workers: ``f`` on each scalar of a block."""
 
-    def __init__(
-        self, fun: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> None:
-        self.fun, self.args, self.kwargs = fun, args, kwargs
-
-    def __call__(self, xs: NDArray[Any]) -> list[Any]:
-        return [self.fun(xs[i], *self.args, **self.kwargs) for i in range(xs.size)]
+    def __call__(self, xs: NDArray[Any]) -> Any:
+        fun, args, kwargs = self.fun, self.args, self.kwargs
+        out = []
+        for i in range(xs.size):
+            try:
+                out.append(fun(xs[i], *args, **kwargs))
+            except Exception as exc:
+                _note(exc, f"x = {xs[i]!r}")
+                if not self.quiet:
+                    raise
+                return _Failed(exc)
+        return out
 
 
 class Evaluator:
@@ -87,6 +162,19 @@ class Evaluator:
     workers : None, int, map-like callable, Executor or dask Client
     chunk_size : int or None
         Most points per vectorized call (or per worker task).
+    timeout : float or None
+        With an int, an Executor or a dask Client as `workers`: the most
+        seconds to wait for the next result from the workers.  On expiry a
+        :class:`TimeoutError` names the points not evaluated (a process pool
+        this evaluator started is stopped; the tasks of an Executor or Dask
+        that have not started are cancelled).
+
+    Raises
+    ------
+    TypeError
+        With process workers (an int, or a
+        :class:`~concurrent.futures.ProcessPoolExecutor`), where ``f`` or its
+        extra arguments cannot be pickled; checked here, before any work.
     """
 
     def __init__(
@@ -99,6 +187,7 @@ class Evaluator:
         workers: Any = None,
         chunk_size: int | None = None,
         progress: bool = False,
+        timeout: float | None = None,
     ) -> None:
         self.fun = fun
         self.args = tuple(args)
@@ -106,6 +195,7 @@ class Evaluator:
         self.vectorized = vectorized
         self.workers = workers
         self.chunk_size = chunk_size
+        self.timeout = timeout
         self.nfev = 0
         self.ncalls = 0
         self.nonfinite = False  # set by the fast paths when a value is not finite
@@ -114,6 +204,8 @@ class Evaluator:
         self._pool: Any = None
         self._bar: Any = None
         self._progress = progress
+        if _is_count(workers) or isinstance(workers, ProcessPoolExecutor):
+            self._check_picklable()
 
     @classmethod
     def for_options(cls, fun: Callable[..., Any], opts: Any) -> Evaluator:
@@ -126,15 +218,34 @@ class Evaluator:
             workers=opts.workers,
             chunk_size=opts.chunk_size,
             progress=opts.progress,
+            timeout=getattr(opts, "timeout", None),
         )
+
+    def _check_picklable(self) -> None:
+        """Refuse, before any work, an ``f`` that cannot reach worker processes."""
+        for what, obj in (
+            ("f", self.fun),
+            ("the extra arguments (args, kwargs)", (self.args, self.kwargs)),
+        ):
+            try:
+                pickle.dumps(obj)
+            except Exception as exc:
+                raise TypeError(
+                    f"{what} cannot be sent to worker processes (workers="
+                    f"{self.workers!r}): pickling failed with {type(exc).__name__}: "
+                    f"{exc}.  A lambda, a closure or a function defined inside "
+                    "another cannot be pickled: use a function defined at module "
+                    "level, a thread pool (workers=concurrent.futures."
+                    "ThreadPoolExecutor(...), or any map-like callable), or a "
+                    "dask.distributed.Client (which pickles with cloudpickle)"
+                ) from exc
 
     # -- bookkeeping ---------------------------------------------------------
     def close(self) -> None:
         """Shut down a process pool this evaluator started, and the bar."""
         if self._pool is not None:
-            self._pool.close()
-            self._pool.join()
-            self._pool = None
+            pool, self._pool = self._pool, None
+            pool.shutdown(wait=True)
         if self._bar is not None:
             self._bar.close()
             self._bar = None
@@ -152,23 +263,44 @@ class Evaluator:
         return math.prod(self.shape)
 
     def _learn(self, y: NDArray[Any], where: str | Callable[[], str]) -> None:
+        """Check one value of ``f`` (``np.asarray`` of it); learn its shape.
+
+        The one check of what ``f`` returns, on every path: numbers (int,
+        float or complex; not bool, not None), of the same shape everywhere.
+        """
         if not isinstance(where, str) and (
             (self.shape is not None and y.shape != self.shape)
-            or y.dtype.kind not in "biufc"
+            or y.dtype.kind not in "iufc"
         ):
             where = where()  # formatted only for an error message
-        if y.dtype.kind not in "biufc":
-            raise TypeError(f"f must return numbers, got dtype {y.dtype} at {where}")
+        if y.dtype.kind not in "iufc":
+            shape = "" if self.shape is None else f" of shape {self.shape}"
+            raise TypeError(
+                f"f must return numbers: f returned {_describe(y)} at {where}; "
+                f"expected a scalar or an array{shape} of int, float or complex"
+            )
         if self.shape is None:
             self.shape = y.shape
             self.dtype = np.result_type(
-                y.dtype, np.float32 if y.dtype.kind in "biu" else y.dtype
+                y.dtype, np.float32 if y.dtype.kind in "iu" else y.dtype
             )
         elif y.shape != self.shape:
             raise ValueError(
                 f"f returned shape {y.shape} at {where}, but shape {self.shape} "
                 "before; f must return the same shape at every point"
             )
+
+    def _learn_columns(
+        self, y: NDArray[Any], shape_in: tuple[int, ...], k: int, where: str
+    ) -> None:
+        """Check the value of a vectorized call on `k` points (shape `shape_in`)."""
+        if y.ndim == 0 or y.shape[-1] != k:
+            raise ValueError(
+                f"vectorized f was given an array of shape {shape_in} ({k} points "
+                f"as columns) and returned {_describe(y)}; expected an array of "
+                f"shape (..., {k}), one column per point"
+            )
+        self._learn(y[..., 0], where)
 
     def _tick(self, k: int) -> None:
         if self._progress:
@@ -236,18 +368,24 @@ class Evaluator:
         # copy (f may reuse its output buffer, so the value is copied at once)
         try:
             for r, xr in enumerate(X[start:], start):
-                y = asarray(fun(xr))
+                try:
+                    y = asarray(fun(xr))
+                except Exception as exc:
+                    _note(exc, _fmt_point(xr))
+                    raise
                 if y.shape != shape:
                     self._learn(y, _fmt_point(xr))
-                if y.dtype is not dt and y.dtype != dt and not np.can_cast(y.dtype, dt):
+                if (
+                    y.dtype is not dt
+                    and y.dtype != dt
+                    and (y.dtype.kind == "b" or not np.can_cast(y.dtype, dt))
+                ):
                     self._learn(y, _fmt_point(xr))
                     dt = np.result_type(dt, y.dtype)
                     out = out.astype(dt)
                     self.dtype = dt
                 out[r] = y
-        except Exception as exc:
-            if not isinstance(exc, ValueError) or "same shape" not in str(exc):
-                _note(exc, _fmt_point(X[r]))
+        except BaseException:
             self.nfev += r - start
             self.ncalls += r - start
             raise
@@ -346,20 +484,13 @@ class Evaluator:
     def scalars(self, xs: NDArray[Any]) -> NDArray[Any]:
         """``f`` at each scalar of ``xs`` (one call each; workers if given)."""
         if self.workers is not None and xs.size:
-            mapper, nw = self._mapper()
-            size = self.chunk_size or max(1, -(-xs.size // (4 * nw)))
+            size = self.chunk_size or max(1, -(-xs.size // (4 * self._nworkers())))
             blocks = [xs[s : s + size] for s in range(0, xs.size, size)]
-            try:
-                values = [
-                    y
-                    for part in mapper(
-                        _ScalarTask(self.fun, self.args, self.kwargs), blocks
-                    )
-                    for y in part
-                ]
-            except Exception as exc:
-                _note(exc, f"one of {xs.size} points sent to the workers")
-                raise
+            task = _ScalarTask(self.fun, self.args, self.kwargs, False)
+            parts = self._spread(
+                task, blocks, lambda b: [f"x = {v!r}" for v in b], xs.size
+            )
+            values = [y for part in parts for y in part]
             points = [xs[i] for i in range(xs.size)]
         else:
             values, points = [], []
@@ -376,9 +507,11 @@ class Evaluator:
             y = np.asarray(v)
             if y.shape != ():
                 raise ValueError(
-                    f"f returned shape {y.shape} at x = {xi!r}; with vectorized=False "
+                    f"f returned {_describe(y)} at x = {xi!r}; with vectorized=False "
                     "derivative() needs a scalar f returning a scalar"
                 )
+            if y.dtype.kind not in "iufc":
+                self._learn(y, f"x = {xi!r}")  # raises: not a number
             ys.append(y)
         self.nfev += xs.size
         self.ncalls += xs.size
@@ -396,12 +529,7 @@ class Evaluator:
         self.nfev += k
         self.ncalls += 1
         self._tick(k)
-        if y.ndim == 0 or y.shape[-1] != k:
-            raise ValueError(
-                f"vectorized f was given an array of shape {Xt.shape} and returned "
-                f"shape {y.shape}; expected (..., {k}) with one column per point"
-            )
-        self._learn(y[..., 0], f"a vectorized call on {k} points")
+        self._learn_columns(y, Xt.shape, k, f"a vectorized call on {k} points")
         return y.reshape(-1, k)
 
     def _rows_vectorized(self, X: NDArray[Any]) -> NDArray[Any]:
@@ -429,62 +557,190 @@ class Evaluator:
         return np.concatenate(parts, axis=1)
 
     # -- workers --------------------------------------------------------------
-    def _mapper(
-        self,
-    ) -> tuple[Callable[[Callable[..., Any], list[Any]], list[Any]], int]:
+    def _nworkers(self) -> int:
+        """How many evaluations the workers run at once (for the block size)."""
         w = self.workers
-        if isinstance(w, (int, np.integer)) and not isinstance(w, bool):
-            nproc = (os.cpu_count() or 1) if w == -1 else int(w)
+        if _is_count(w):
+            return (os.cpu_count() or 1) if w == -1 else int(w)
+        if not isinstance(w, Executor) and hasattr(w, "gather"):
+            nthreads = sum(w.nthreads().values()) if hasattr(w, "nthreads") else 1
+            return max(1, nthreads)
+        return os.cpu_count() or 1
+
+    def _spread(
+        self,
+        task: _RowTask,
+        blocks: list[NDArray[Any]],
+        fmt: Callable[[NDArray[Any]], list[str]],
+        total: int,
+    ) -> list[Any]:
+        """``task`` on each block, in order, by the workers.
+
+        `fmt` names the points of a block and `total` counts them all, for
+        the errors: a worker process that died, or no result within
+        ``timeout``, names the points lost.  On any error, and on
+        KeyboardInterrupt, the tasks not started are cancelled and a process
+        pool of this evaluator is stopped at once (its processes killed).
+        """
+        w = self.workers
+        if _is_count(w):
             if self._pool is None:
                 import multiprocessing
 
-                self._pool = multiprocessing.get_context().Pool(nproc)
-            pool = self._pool
-            return (lambda fn, it: pool.map(fn, it)), nproc
+                self._pool = ProcessPoolExecutor(
+                    self._nworkers(), mp_context=multiprocessing.get_context()
+                )
+            return self._futures(self._pool, task, blocks, fmt, total, own=True)
         if isinstance(w, Executor):
-            return (lambda fn, it: list(w.map(fn, it))), (os.cpu_count() or 1)
+            return self._futures(w, task, blocks, fmt, total, own=False)
         if hasattr(w, "submit") and hasattr(w, "gather") and hasattr(w, "map"):
-            # dask.distributed.Client
-            def dask_map(fn: Callable[..., Any], it: list[Any]) -> list[Any]:
-                return list(w.gather(w.map(fn, it, pure=False)))
+            return self._dask(w, task, blocks, fmt, total)
+        results = list(w(task, blocks))
+        if len(results) != len(blocks):
+            raise ValueError(
+                f"workers (a map-like callable) returned {len(results)} results for "
+                f"{len(blocks)} tasks; expected one result per task, in order"
+            )
+        return results
 
-            nthreads = sum(w.nthreads().values()) if hasattr(w, "nthreads") else 1
-            return dask_map, max(1, nthreads)
-        return (lambda fn, it: list(w(fn, it))), (os.cpu_count() or 1)
+    def _expired(
+        self, blocks: list[NDArray[Any]], idx: list[int], fmt: Any, total: int
+    ) -> TimeoutError:
+        lost = [p for i in idx for p in fmt(blocks[i])]
+        return TimeoutError(
+            f"no result from the workers within timeout={self.timeout} s; "
+            f"not evaluated: {_fmt_points(lost, total)}"
+        )
+
+    def _futures(
+        self,
+        ex: Executor,
+        task: _RowTask,
+        blocks: list[NDArray[Any]],
+        fmt: Callable[[NDArray[Any]], list[str]],
+        total: int,
+        own: bool,
+    ) -> list[Any]:
+        import concurrent.futures as cf
+
+        futs: list[cf.Future[Any]] = []
+        try:
+            futs = [ex.submit(task, b) for b in blocks]
+            pending: set[cf.Future[Any]] = set(futs)
+            while pending:
+                done, pending = cf.wait(
+                    pending, timeout=self.timeout, return_when=cf.FIRST_COMPLETED
+                )
+                if not done:
+                    idx = [i for i, f in enumerate(futs) if f in pending]
+                    raise self._expired(blocks, idx, fmt, total)
+                for fut in done:
+                    exc = fut.exception()
+                    if isinstance(exc, BrokenExecutor):
+                        # the pool lost a process: every task not finished is lost
+                        lost = [
+                            p
+                            for b, f in zip(blocks, futs, strict=True)
+                            if not (f.done() and f.exception(0) is None)
+                            for p in fmt(b)
+                        ]
+                        raise type(exc)(
+                            "a worker process died while evaluating f (f crashed, "
+                            "called os._exit, or the process was killed, e.g. out of "
+                            f"memory); lost: {_fmt_points(lost, total)}"
+                        ) from exc
+                    if exc is not None:
+                        raise exc
+            return [f.result() for f in futs]
+        except BaseException:
+            for f in futs:
+                f.cancel()
+            if own:
+                self._kill_pool()
+            raise
+
+    def _kill_pool(self) -> None:
+        """Stop this evaluator's process pool now: no process outlives the call."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # the executor has no public way to stop running tasks (before 3.14)
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
+        for p in procs:
+            p.join()
+
+    def _dask(
+        self,
+        client: Any,
+        task: _RowTask,
+        blocks: list[NDArray[Any]],
+        fmt: Callable[[NDArray[Any]], list[str]],
+        total: int,
+    ) -> list[Any]:
+        from distributed import wait
+
+        task.quiet = True  # failures come back as values: Dask logs no task
+        token = uuid.uuid4().hex[:16]
+        keys = [f"{task.__name__}-{token}-{i}" for i in range(len(blocks))]
+        futs = client.map(task, blocks, key=keys, pure=False)
+        where = {f.key: i for i, f in enumerate(futs)}
+        results: list[Any] = [None] * len(futs)
+        try:
+            pending = list(futs)
+            while pending:
+                try:
+                    done, left = wait(
+                        pending, timeout=self.timeout, return_when="FIRST_COMPLETED"
+                    )
+                except TimeoutError:
+                    idx = sorted(where[f.key] for f in pending)
+                    raise self._expired(blocks, idx, fmt, total) from None
+                pending = list(left)
+                for fut in done:
+                    r = fut.result()
+                    if isinstance(r, _Failed):
+                        raise r.exc
+                    results[where[fut.key]] = r
+        except BaseException:
+            client.cancel(futs)
+            raise
+        return results
 
     def _rows_parallel(self, X: NDArray[Any]) -> NDArray[Any]:
         N = X.shape[0]
-        mapper, nw = self._mapper()
-        size = self.chunk_size or max(1, -(-N // (4 * nw)))
+        size = self.chunk_size or max(1, -(-N // (4 * self._nworkers())))
         blocks = [X[s : s + size] for s in range(0, N, size)]
-        task = _RowTask(self.fun, self.args, self.kwargs, self.vectorized)
-        try:
-            results = mapper(task, blocks)
-        except Exception as exc:
-            _note(exc, f"one of {N} points sent to the workers")
-            raise
-        ys = [np.asarray(r) for r in results]
+        vec = self.vectorized
+        task = _RowTask(self.fun, self.args, self.kwargs, vec)
+        results = self._spread(task, blocks, lambda b: [_fmt_point(r) for r in b], N)
         self.nfev += N
-        self.ncalls += len(blocks) if self.vectorized else N
+        self.ncalls += len(blocks) if vec else N
         self._tick(N)
+        ys: list[NDArray[Any]] = []
+        for b, res in zip(blocks, results, strict=True):
+            if vec:
+                k = b.shape[0]
+                y = np.asarray(res)
+                where = f"a vectorized call on {k} points in a worker"
+                self._learn_columns(y, (b.shape[1], k), k, where)
+                ys.append(np.moveaxis(y, -1, 0))
+                continue
+            if not isinstance(res, list) or len(res) != b.shape[0]:
+                raise ValueError(
+                    f"workers returned {_describe(np.asarray(res, dtype=object))} "
+                    f"for a task of {b.shape[0]} points; expected one value per point"
+                )
+            for xr, v in zip(b, res, strict=True):
+                y = np.asarray(v)
+                if y.shape != self.shape or y.dtype.kind not in "iufc":
+                    self._learn(y, _fmt_point(xr))
+            ys.append(np.stack(res))
         Y = np.concatenate(ys, axis=0)
-        if Y.shape[0] != N:
-            raise ValueError(f"workers returned {Y.shape[0]} results for {N} points")
-        self._learn(Y[0], "a point evaluated by a worker")
-        for i in range(1, len(ys)):
-            if ys[i].shape[1:] != ys[0].shape[1:]:
-                self._learn(ys[i][0], "a point evaluated by a worker")
         return Y.reshape(N, -1).T
-
-
-def _in_combine(exc: BaseException) -> bool:
-    """Whether `exc` came from combining values, not from ``f`` at a point."""
-    tb = exc.__traceback__
-    called = tb.tb_next if tb is not None else None
-    return called is not None and called.tb_frame.f_code.co_name in (
-        "_checked",
-        "_kept",
-    )
 
 
 class _AxisFold(ABC):
@@ -636,7 +892,11 @@ class _PairFold(_AxisFold):
                     if fresh:
                         buf = xc.copy()
                     buf[j] = lo[r]
-                    y0 = asarray(fun(buf))
+                    try:
+                        y0 = asarray(fun(buf))
+                    except Exception as exc:
+                        _note(exc, _fmt_point(buf))
+                        raise
                     count += 1
                     if not fresh and rc(buf) != base:
                         return self._kept(buf, pristine, j, done, r)
@@ -650,7 +910,11 @@ class _PairFold(_AxisFold):
                     if fresh:
                         buf = xc.copy()
                     buf[j] = hi[r]
-                    y1 = asarray(fun(buf))
+                    try:
+                        y1 = asarray(fun(buf))
+                    except Exception as exc:
+                        _note(exc, _fmt_point(buf))
+                        raise
                     count += 1
                     if not fresh and rc(buf) != base:
                         return self._kept(buf, pristine, j, done, r)
@@ -669,7 +933,11 @@ class _PairFold(_AxisFold):
                     if fresh:
                         buf = xc.copy()
                     buf[j] = lo[r]
-                    y0 = asarray(fun(buf)).copy()
+                    try:
+                        y0 = asarray(fun(buf)).copy()
+                    except Exception as exc:
+                        _note(exc, _fmt_point(buf))
+                        raise
                     count += 1
                     if not fresh and rc(buf) != base:
                         return self._kept(buf, pristine, j, done, r)
@@ -683,11 +951,6 @@ class _PairFold(_AxisFold):
                     if not self._checked(buf, pristine, fresh, done, r + 1):
                         return done  # f wrote into its point
                     done = r + 1
-        except Exception as exc:
-            shape_changed = isinstance(exc, ValueError) and "same shape" in str(exc)
-            if not (shape_changed or _in_combine(exc)):
-                _note(exc, _fmt_point(buf))
-            raise
         finally:
             self.count += count
         return L
@@ -778,7 +1041,11 @@ class _BlockFold(_AxisFold):
                     if fresh:
                         buf = xc.copy()
                     buf[j] = pts[k][r]
-                    y = asarray(fun(buf))
+                    try:
+                        y = asarray(fun(buf))
+                    except Exception as exc:
+                        _note(exc, _fmt_point(buf))
+                        raise
                     count += 1
                     if not fresh and rc(buf) != base:
                         return self._kept(buf, pristine, j, done, r)
@@ -791,11 +1058,6 @@ class _BlockFold(_AxisFold):
                     if not self._checked(buf, pristine, fresh, done, r + 1):
                         return done  # f wrote into its point
                     done = r + 1
-        except Exception as exc:
-            shape_changed = isinstance(exc, ValueError) and "same shape" in str(exc)
-            if not (shape_changed or _in_combine(exc)):
-                _note(exc, _fmt_point(buf))
-            raise
         finally:
             self.count += count
         return L
