@@ -151,39 +151,6 @@ def base_levels(m: int, side: int, center: bool) -> int:
     return -(-m // 2) if center else m // 2 + 1
 
 
-def _call_elements(prov: Elements, idx: NDArray[Any], t: NDArray[Any]) -> NDArray[Any]:
-    """An elementwise ``f`` on the active elements only, moved by ``t``: (1, L).
-
-    Elements that have converged cost no more evaluations, so ``f`` is called
-    on the points still needed (the whole array, in its shape, while every
-    element is active).
-    """
-    ev = prov.ev
-    X = prov.x[idx] + t
-    if not prov.broadcast:
-        out = ev.scalars(X)
-        ev._learn(out[:1], "x")
-        return out.reshape(1, -1)
-    full = idx.size == prov.x.size
-    Xc = X.reshape(prov.shape) if full else X
-    try:
-        y = np.asarray(ev.fun(Xc, *ev.args, **ev.kwargs))
-    except Exception as exc:
-        if hasattr(exc, "add_note"):
-            exc.add_note(f"numderiv: f raised this on an array of shape {Xc.shape}")
-        raise
-    ev.nfev += X.size
-    ev.ncalls += 1
-    ev._tick(X.size)
-    if y.shape != Xc.shape:
-        raise ValueError(
-            f"f returned shape {y.shape} for x of shape {Xc.shape}; derivative() "
-            "needs an elementwise f (pass vectorized=False for a scalar f)"
-        )
-    ev._learn(y.reshape(-1)[:1], "x")
-    return y.reshape(1, -1)
-
-
 def _x_along(prov: Points | Elements) -> NDArray[Any]:
     """What rounds in ``x + t u`` per direction (see :meth:`Points.x_along`)."""
     if isinstance(prov, Elements):
@@ -209,7 +176,7 @@ def _evaluate(
     prov: Points | Elements, idx: NDArray[Any], T: NDArray[Any]
 ) -> list[NDArray[Any]]:
     if isinstance(prov, Elements):
-        return [_call_elements(prov, idx, T[k]) for k in range(T.shape[0])]
+        return [prov.moved(idx, T[k]) for k in range(T.shape[0])]
     # Points reuses its table of values from one call to the next
     return [np.array(v) for v in prov.eval(idx, T)]
 

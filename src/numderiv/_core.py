@@ -431,11 +431,14 @@ class Elements:
         self.x = x.reshape(-1)
         self._f0 = None if f0 is None else np.asarray(f0).reshape(1, -1)
 
-    def _call(self, X: NDArray[Any]) -> NDArray[Any]:
+    def _call(
+        self, X: NDArray[Any], shape: tuple[int, ...] | None = None
+    ) -> NDArray[Any]:
+        """``f`` on the points ``X``, in the shape of ``x`` (or `shape`): (1, size)."""
         ev = self.ev
         if not self.broadcast:
             return self._scalar_calls(X.reshape(-1))
-        X = X.reshape(self.shape)
+        X = X.reshape(self.shape if shape is None else shape)
         try:
             y = np.asarray(ev.fun(X, *ev.args, **ev.kwargs))
         except Exception as exc:
@@ -452,6 +455,16 @@ class Elements:
             )
         ev._learn(y.reshape(-1)[:1], "x")
         return y.reshape(1, -1)
+
+    def moved(self, idx: NDArray[Any], t: NDArray[Any]) -> NDArray[Any]:
+        """``f`` at the elements `idx` only, each moved by ``t``: shape (1, L).
+
+        Elements that are done cost no more evaluations (``method="adaptive"``
+        stops per element); while every element is moved, ``f`` gets the
+        shape of ``x``, otherwise the 1-D array of the moved elements.
+        """
+        X = self.x[idx] + t
+        return self._call(X, None if idx.size == self.x.size else X.shape)
 
     def _scalar_calls(self, xs: NDArray[Any]) -> NDArray[Any]:
         """One call per point, on NumPy scalars (``vectorized=False``)."""
