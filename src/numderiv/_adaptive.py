@@ -151,13 +151,6 @@ def base_levels(m: int, side: int, center: bool) -> int:
     return -(-m // 2) if center else m // 2 + 1
 
 
-def _x_along(prov: Points | Elements) -> NDArray[Any]:
-    """What rounds in ``x + t u`` per direction (see :meth:`Points.x_along`)."""
-    if isinstance(prov, Elements):
-        return np.abs(prov.x.reshape(-1)).astype(np.float64)
-    return prov.x_along()
-
-
 def _axis_coordinates(prov: Points | Elements) -> NDArray[Any] | None:
     """The coordinate each direction moves, where it moves one only (else None).
 
@@ -217,10 +210,7 @@ def _adaptive(
     trange: tuple[NDArray[Any], NDArray[Any]] | None,
     want_error: bool,
 ) -> AdaptiveOutcome:
-    lad = _Ladder(prov, np.asarray(href, dtype=np.float64), m, opts, eps, trange)
-    lad.step_dtype = np.asarray(href).dtype
-    lad.xscale = _x_along(prov)
-    lad.exact_x = _axis_coordinates(prov)
+    lad = _Ladder(prov, np.asarray(href), m, opts, eps, trange)
     for _ in range(opts.maxiter):
         act = np.flatnonzero(lad.active)
         if act.size == 0:
@@ -254,6 +244,9 @@ class _Ladder:
         trange: tuple[NDArray[Any], NDArray[Any]] | None,
     ) -> None:
         nd = href.size
+        # steps in float64 here; points (and so f) in the precision of x
+        self.step_dtype = href.dtype
+        href = href.astype(np.float64)
         self.prov, self.href, self.m, self.opts, self.eps = prov, href, m, opts, eps
         self.q = float(opts.step_factor)
         self.qf = Fraction(self.q).limit_denominator(1 << 20)
@@ -290,11 +283,15 @@ class _Ladder:
             ratio = np.maximum(href / np.maximum(lim, 1e-300), 1.0)
             self.e -= np.ceil(np.log(ratio) / math.log(self.q)).astype(np.intp)
         self.M = -1  # outputs, known after the first evaluation
-        self.xscale = np.zeros(nd)  # |x| along each direction (_x_along)
-        self.exact_x: NDArray[Any] | None = None  # see _axis_coordinates
+        # how the points round: exactly where a direction moves one
+        # coordinate, else at worst eps |x| along it
+        self.exact_x = _axis_coordinates(prov)
+        self.xscale = np.zeros(0)
+        if self.exact_x is None:
+            assert isinstance(prov, Points)  # Elements move one coordinate each
+            self.xscale = prov.x_along()
         # how far the points of the run are off their intended place
         self.rounding = np.zeros(nd)
-        self.step_dtype: Any = np.float64
 
     # -- storage, allocated once the number of outputs is known
     def _allocate(self, first: NDArray[Any]) -> None:
