@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._evaluate import _fmt_point, _note
 from ._result import Info, worst_status
-from ._validate import check_callable, check_x
+from ._validate import check_callable, check_flag, check_x
 
 __all__ = ["noise_level"]
 
@@ -150,8 +150,8 @@ def _check_noise_args(
         npoints=npoints,
         args=tuple(args),
         kwargs=dict(kwargs),
-        vectorized=bool(vectorized),
-        full_output=bool(full_output),
+        vectorized=check_flag(vectorized, "vectorized"),
+        full_output=check_flag(full_output, "full_output"),
     )
 
 

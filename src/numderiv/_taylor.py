@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._result import STATUS_MESSAGES, Info, worst_status
+from ._validate import _is_int, _short, check_callable, check_flag
 
 __all__ = ["taylor"]
 
@@ -53,15 +54,6 @@ _DOWN_AFTER = 8  # most halvings once a settled circle has been seen
 _REFINE_STEPS = 10  # most bisections (in log r) around the best radius of c_n
 
 
-def _short(v: Any) -> str:
-    s = repr(v)
-    return s if len(s) <= 120 else s[:117] + "..."
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-
-
 @dataclass(frozen=True)
 class _TaylorArgs:
     """Cleaned arguments of :func:`taylor`."""
@@ -91,10 +83,7 @@ def _check_taylor(
     full_output: Any,
 ) -> _TaylorArgs:
     """Check every argument of :func:`taylor` up front."""
-    if not callable(f):
-        raise TypeError(
-            f"f must be callable, got {_short(f)} of type {type(f).__name__}"
-        )
+    check_callable(f)
     try:
         arr = np.asarray(x)
     except Exception as exc:  # ragged input and the like
@@ -122,8 +111,7 @@ def _check_taylor(
         ("vectorized", vectorized),
         ("full_output", full_output),
     ):
-        if not isinstance(val, (bool, np.bool_)):
-            raise TypeError(f"{name} must be True or False, got {_short(val)}")
+        check_flag(val, name)
     rad = None
     if radius is not None:
         try:

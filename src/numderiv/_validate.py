@@ -358,8 +358,7 @@ def check_common(
         ("full_output", full_output),
         ("progress", progress),
     ):
-        if not isinstance(val, (bool, np.bool_)):
-            raise TypeError(f"{name} must be True or False, got {_short(val)}")
+        check_flag(val, name)
     if chunk_size is not None and (not _is_int(chunk_size) or chunk_size < 1):
         raise ValueError(
             f"chunk_size must be a positive integer or None, got {_short(chunk_size)}"
