@@ -21,12 +21,15 @@ kept.
 The step search goes both ways from ``h_ref``:
 
 * down, one level at a time, while the table converges;
-* down by ``q^4`` (a new run) where ``f`` is non-finite on a side (a domain
-  edge within the step) or where three successive base estimates do not
-  contract as an asymptotic sequence must (the step does not fit ``f``, such
-  as ``sin`` at ``1e8`` with a relative step);
-* up by ``q^4`` once, where the first levels are dominated by round-off
-  (a derivative tiny next to ``f``).
+* where ``f`` is non-finite on a side (a domain edge within the step), a
+  new run ``_EDGE_FACTOR`` lower;
+* where three successive base estimates do not contract as an asymptotic
+  sequence must, or extrapolation gains nothing on them, the steps do not
+  fit ``f`` (``sin`` at ``1e8`` with a relative step): far off, a new run
+  ``_JUMP_FACTOR`` lower; nearly, on down the same run;
+* where the estimates differ by round-off only and carry no digit, the
+  steps are too small: a new run ``_JUMP_FACTOR`` higher; between a start
+  too high and one too low, the search bisects.
 
 Where ``f`` stays non-finite on one side down to tiny steps, or ``bounds``
 leave no room, the ladder is one-sided (nodes ``0, q^i``, error in every
@@ -61,8 +64,6 @@ _EDGE_FACTOR = 32.0
 #: the truncation estimate (a difference of estimates) is one sample of the
 #: error: doubled, it covers the error of the better of the two
 _SAFETY = 2.0
-#: successive rows of the table within tolerance before an entry is done
-_CONFIRM = 1
 #: extrapolation uses at most this many levels beyond the base stencil
 _EXTRA_LEVELS = 5
 #: consecutive levels without improvement that end a direction (noise floor)
@@ -107,7 +108,6 @@ class AdaptiveOptions:
 class AdaptiveOutcome(Outcome):
     """:class:`~numderiv._core.Outcome` with what the extrapolation found."""
 
-    entry_status: NDArray[Any] = field(default_factory=lambda: np.zeros(0))
     levels: NDArray[Any] = field(default_factory=lambda: np.zeros(0))
     noise: NDArray[Any] = field(default_factory=lambda: np.zeros(0))
 
@@ -323,9 +323,6 @@ class _Ladder:
         self.best_run = np.zeros((M, nd), dtype=np.intp)
         self.best_h = np.full((M, nd), np.nan)
         self.done = np.zeros((M, nd), dtype=bool)
-        self.conv_rows = np.zeros((M, nd), dtype=np.intp)
-        self.last_rb = np.full((M, nd), np.nan, dtype=dt)
-        self.last_err = np.full((M, nd), np.inf)
         self.B1 = np.full((M, nd), np.nan)
         self.B2 = np.full((M, nd), np.nan)
         self.Bref = np.zeros((M, nd))
@@ -604,18 +601,11 @@ class _Ladder:
         self.best_mg[rr, gg] = self.rmg[rr, cc]
         self.best_run[rr, gg] = self.run_id[gg]
         self.best_h[rr, gg] = hg[cc]
-        # an entry is done when _CONFIRM successive rows are within tolerance,
-        # relative to the size of the estimate or, where that vanishes (a
-        # gradient at a minimum), of the base estimate where its run was
-        # verified
+        # an entry is done when a row is within tolerance, relative to the
+        # size of the estimate or, where that vanishes (a gradient at a
+        # minimum), of the base estimate where its run was verified
         tol = self.opts.atol + self.opts.rtol * np.fmax(np.abs(rb), self.Bref[:, ix])
-        under = rerr <= tol
-        if _CONFIRM > 1:
-            under &= np.abs(rb - self.last_rb[:, ix]) <= rerr + self.last_err[:, ix]
-        self.conv_rows[:, ix] = np.where(under, self.conv_rows[:, ix] + 1, 0)
-        self.last_rb[:, ix] = rb
-        self.last_err[:, ix] = rerr
-        self.done[:, ix] |= self.conv_rows[:, ix] >= _CONFIRM
+        self.done[:, ix] |= rerr <= tol
         done = self.done[:, ix]
         converged = done.all(axis=0)
         # a verified run that stops contracting within round-off has reached
@@ -733,7 +723,6 @@ class _Ladder:
             error=error if want_error else None,
             step=_direction_steps(self.best_h),
             status=worst_status(np.unique(status).tolist()),
-            entry_status=status,
             levels=self.levels,
             noise=noise,
         )
