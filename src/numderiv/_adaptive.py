@@ -500,14 +500,14 @@ class _Ladder:
         rb = np.take_along_axis(E, pick, axis=2)[..., 0]
         rtr = np.take_along_axis(tr, k, axis=2)[..., 0]
         rnz = np.take_along_axis(N, pick, axis=2)[..., 0]
-        self.rmg = np.take_along_axis(MG, pick, axis=2)[..., 0]
+        rmg = np.take_along_axis(MG, pick, axis=2)[..., 0]
         none = np.isinf(rerr)
         rb[none] = np.nan
         rtr[none] = np.inf
         rnz[none] = 0.0
-        self.rmg[none] = 0.0
+        rmg[none] = 0.0
         self.Eprev[:, ix] = E
-        self._decide(good, hg, lb, E[..., 0].real, N[..., 0], rb, rerr, rtr, rnz)
+        self._decide(good, hg, lb, E[..., 0].real, N[..., 0], rb, rerr, rtr, rnz, rmg)
 
     def _weight_table(
         self, sd: int, ce: bool, Lb: int
@@ -536,6 +536,7 @@ class _Ladder:
         rerr: NDArray[Any],
         rtr: NDArray[Any],
         rnz: NDArray[Any],
+        rmg: NDArray[Any],
     ) -> None:
         q = self.q
         ix = _index(good, self.href.size)
@@ -598,7 +599,7 @@ class _Ladder:
         self.best_err[rr, gg] = rerr[rr, cc]
         self.best_tr[rr, gg] = rtr[rr, cc]
         self.best_nz[rr, gg] = rnz[rr, cc]
-        self.best_mg[rr, gg] = self.rmg[rr, cc]
+        self.best_mg[rr, gg] = rmg[rr, cc]
         self.best_run[rr, gg] = self.run_id[gg]
         self.best_h[rr, gg] = hg[cc]
         # an entry is done when a row is within tolerance, relative to the
