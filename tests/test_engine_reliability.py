@@ -19,8 +19,11 @@ def _wrong_axis(X):
 @pytest.mark.parametrize("method", ["forward", "backward", "central", "complex"])
 @pytest.mark.parametrize("full_output", [False, True])
 def test_vectorized_wrong_axis_is_detected(method, full_output):
+    # by the one point alone, or by the batch's own column count
     with pytest.raises(
-        ValueError, match=r"vectorized f was given an array of shape \(3, 1\)"
+        ValueError,
+        match=r"vectorized f was given an array of shape \(3, [16]\).*returned an "
+        r"array of shape \(3,\)",
     ):
         nd.gradient(
             _wrong_axis,
@@ -71,15 +74,15 @@ def test_vectorized_probe_costs_at_most_one_point():
     _, i = nd.gradient(fv, x, vectorized=True, method="forward", full_output=True)
     _, i_serial = nd.gradient(rosen, x, method="forward", full_output=True)
     assert i.nfev == i_serial.nfev
-    # central, one batch: f(x) alone is one point more
     calls = []
 
     def fc(X):
         calls.append(X.shape[1])
         return rosen(X)
 
+    # central, one batch of 2n columns: its shape check suffices, no more points
     g = nd.gradient(fc, x, vectorized=True)
-    assert calls == [1, 6]
+    assert calls == [6]
     assert np.allclose(g, rosen_der(x), rtol=1e-8)
     # with the error estimate: the first point of the batch goes alone, no more points
     calls.clear()
@@ -302,3 +305,19 @@ def test_direction_with_no_room_is_a_named_error():
     Q2 = np.array([[0.0, -1.0], [1.0, 0.0]])
     g = nd.gradient(rosen, x, directions=Q2, bounds=_BOX)
     assert np.allclose(g, rosen_der(x), rtol=1e-6)
+
+
+def test_vectorized_transposed_square_output_is_detected():
+    """m = 2n: a transposed (2n, m) output has the expected shape; one point tells."""
+    A = np.arange(18.0).reshape(6, 3)
+    calls = []
+
+    def wrong(X):
+        calls.append(X.shape[1])
+        return (A @ X).T
+
+    with pytest.raises(ValueError, match=r"array of shape \(3, 1\)"):
+        nd.jacobian(wrong, [1.0, 2.0, 3.0], vectorized=True)
+    assert calls == [6, 1]
+    J = nd.jacobian(lambda X: A @ X, [1.0, 2.0, 3.0], vectorized=True)
+    assert np.allclose(J, A, rtol=1e-9)

@@ -710,10 +710,20 @@ def _batch_group(prov: Points, sch: Scheme, h: NDArray[Any]) -> _Group:
         flat[diag + k * n] += zs[i] * h
     del flat
     # the axis check (see Points.probe) without splitting the batch, which
-    # would cost copies of it: f(x) alone, one more point where the stencil
-    # does not use it
-    prov.probe(True)
-    Y = prov._columns(X)
+    # would cost copies of it.  A batch of K n != n points needs no probe: f's
+    # output must end in K n, which a reduction over the wrong axis (n)
+    # cannot match; only a transposed output (K n, m) with m = K n is
+    # ambiguous, and only then is one point evaluated alone.  A batch of n
+    # points (forward differences) takes f(x), which its stencil uses, alone.
+    if K * n == n:
+        prov.probe(True)
+        Y = prov._columns(X)
+    else:
+        unchecked = not prov._probed
+        prov._probed = True
+        Y = prov.ev.columns(X)
+        if unchecked and Y.ndim == 2 and Y.shape[0] == Y.shape[1]:
+            prov.ev.columns(np.ascontiguousarray(X[:, :1]))
     M = Y.shape[0]
     inv = 1.0 / h**sch.deriv
     dt = np.result_type(Y.dtype, h.dtype)
