@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -173,10 +174,9 @@ def check_derivative(
     kwargs = dict(opts.get("kwargs") or {})
     if method == "complex_if_possible":
         J = None
-        try:
+        # f may take no complex input, or be complex-valued: then central
+        with contextlib.suppress(TypeError, ValueError, np.exceptions.ComplexWarning):
             J, info = jacobian(f, x, method="complex", full_output=True, **opts)
-        except (TypeError, ValueError, np.exceptions.ComplexWarning):
-            pass  # f takes no complex input, or is complex-valued
         # the engine's own verdict: non-finite values, or a step that does
         # not fit (f not real-analytic at x, e.g. log(-1)): not to be trusted
         if J is None or info.status < 0 or not np.all(np.isfinite(J)):
