@@ -445,8 +445,6 @@ def check_adaptive(
 
     Given with another method, they are an error: nothing would use them.
     """
-    from ._adaptive import AdaptiveOptions, default_ladder
-
     given = {
         "tolerances": tolerances,
         "maxiter": maxiter,
@@ -462,6 +460,8 @@ def check_adaptive(
                     f"(got {name}={_short(val)})"
                 )
         return None
+    from ._adaptive import AdaptiveOptions, default_ladder  # imports this module
+
     h0, q = default_ladder(deriv)
     atol, rtol = 0.0, eps**0.75
     if tolerances is not None:
