@@ -11,6 +11,8 @@ import os
 from hypothesis import settings
 
 collect_ignore = ["src/numderiv/__main__.py", "benchmarks"]
+# the Sphinx configuration, its build-time plot scripts and the built site
+collect_ignore += ["docs/conf.py", "docs/check_site.py", "docs/gallery", "docs/_build"]
 
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 if os.environ.get("CI"):
