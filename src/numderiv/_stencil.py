@@ -189,23 +189,48 @@ def fornberg_weights(x0: float, nodes: ArrayLike, m: int) -> NDArray[np.float64]
     return w
 
 
+# Points per call of the vectorised recursion in :func:`fornberg_rows`: its
+# temporaries (a few arrays per node and order) stay in cache instead of
+# being as long as the grid.
+_FORNBERG_CHUNK = 1 << 14
+
+
+def fornberg_rows(
+    x0: NDArray[Any], nodes: NDArray[Any], m: int, *, all_orders: bool = False
+) -> NDArray[np.float64]:
+    """Float weights of many stencils at once: the one vectorised weight path.
+
+    ``x0`` has shape ``(P,)`` and ``nodes`` shape ``(P, N)``: stencil ``p``
+    approximates derivatives at ``x0[p]`` from the nodes ``nodes[p]``.  The
+    recursion :func:`_fornberg` runs on float arrays of the stencils, one
+    chunk of points at a time so that its temporaries stay in cache, instead
+    of P times in Python.  Used by :mod:`numderiv.grid` on non-uniform grids,
+    where every point has its own nodes.
+
+    Returns the weights of the m-th derivative with shape ``(N, P)`` (column
+    ``p`` holds stencil ``p``: the layout the grid engine applies), or with
+    ``all_orders=True`` those of derivatives ``0..m``, shape ``(m + 1, N, P)``.
+    """
+    x0 = np.asarray(x0, dtype=np.float64)
+    nodes = np.asarray(nodes, dtype=np.float64)
+    npts, nn = nodes.shape
+    first = 0 if all_orders else m
+    out = np.empty((m + 1 - first, nn, npts))
+    for s in range(0, npts, _FORNBERG_CHUNK):
+        e = min(npts, s + _FORNBERG_CHUNK)
+        cols = [nodes[s:e, j] for j in range(nn)]
+        c = _fornberg(x0[s:e], cols, m, np.zeros(e - s), np.ones(e - s))
+        for k in range(first, m + 1):
+            for j, wj in enumerate(c[k]):
+                out[k - first, j, s:e] = wj
+    return out if all_orders else out[0]
+
+
 def _fornberg_batch(
     x0: NDArray[Any], nodes: NDArray[Any], m: int
 ) -> NDArray[np.float64]:
-    """Vectorised weights for many stencils at once.
-
-    ``x0`` has shape ``(P,)`` and ``nodes`` shape ``(P, N)``; the result has
-    shape ``(P, m + 1, N)``.  Used by :mod:`numderiv.grid` on non-uniform
-    grids, where every point has its own nodes: the recursion runs once, on
-    arrays of length P, instead of P times in Python.
-    """
-    x0 = np.asarray(x0, dtype=float)
-    nodes = np.asarray(nodes, dtype=float)
-    cols = [nodes[:, i] for i in range(nodes.shape[1])]
-    zero = np.zeros_like(x0)
-    one = np.ones_like(x0)
-    c = _fornberg(x0, cols, m, zero, one)
-    return np.stack([np.stack(row, axis=-1) for row in c], axis=1)
+    """:func:`fornberg_rows` for derivatives ``0..m`` as shape ``(P, m + 1, N)``."""
+    return np.moveaxis(fornberg_rows(x0, nodes, m, all_orders=True), -1, 0)
 
 
 @functools.lru_cache(maxsize=4096)

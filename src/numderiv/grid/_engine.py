@@ -5,7 +5,8 @@ of the interior stencil (the same for every point on a uniform grid, one row
 per point on a non-uniform one) and a short list of boundary rows (one-sided
 or wrapped-around stencils).  All weights come from Fornberg's recursion in
 :mod:`numderiv._stencil`: exact rationals on uniform grids, the vectorised
-float recursion on non-uniform ones.
+float recursion (:func:`numderiv._stencil.fornberg_rows`, the one batched
+weight path) on non-uniform ones.
 
 :func:`execute` applies sums of such plans to arrays.  The work is cut into
 blocks along the outermost axis in memory so that the few passes each block
@@ -31,13 +32,14 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
-from .._stencil import Stencil, _fornberg
+from .._stencil import Stencil, fornberg_rows
 
 __all__ = [
     "AxisPlan",
     "Row",
     "Term",
     "execute",
+    "fornberg_rows",
     "make_plan",
     "plan_nonuniform",
     "plan_uniform",
@@ -51,10 +53,6 @@ _BLOCK = 1 << 17
 _RUNS_PER_THREAD = 4
 # Arrays at least this large are split between threads (when workers allow).
 _PARALLEL_MIN = 1 << 20
-# Points per call of the vectorised Fornberg recursion: its temporaries stay
-# in cache instead of being array-sized.
-_FORNBERG_CHUNK = 1 << 14
-
 _MAX_EXACT = 1 << 53
 
 
@@ -232,29 +230,6 @@ def plan_uniform(
     rows = [_one_sided_row(i, range(0, m), n, hn) for i in left]
     rows += [_one_sided_row(i, range(npts - m, npts), n, hn) for i in right]
     return AxisPlan(npts, lo, hi, r, tuple(rows), odd, cen, prs, den)
-
-
-def fornberg_rows(x0: NDArray[Any], nodes: NDArray[Any], n: int) -> NDArray[np.float64]:
-    """Weights of the n-th derivative for P stencils, shape ``(N, P)``.
-
-    ``x0`` has shape ``(P,)`` and ``nodes`` shape ``(P, N)``.  The vectorised
-    recursion :func:`numderiv._stencil._fornberg` runs on chunks of
-    points so that its temporaries stay in cache; column ``p`` holds the
-    weights of stencil ``p`` (the layout the application wants).
-    """
-    npts = x0.shape[0]
-    out = np.empty((nodes.shape[1], npts))
-    for s in range(0, npts, _FORNBERG_CHUNK):
-        e = min(npts, s + _FORNBERG_CHUNK)
-        # the generic recursion on float arrays, one element per stencil (what
-        # _fornberg_batch does, keeping only row n, already in this layout)
-        cols = [nodes[s:e, j] for j in range(nodes.shape[1])]
-        zero = np.zeros(e - s)
-        one = np.ones(e - s)
-        c = _fornberg(x0[s:e], cols, n, zero, one)
-        for j, wj in enumerate(c[n]):
-            out[j, s:e] = wj
-    return out
 
 
 def plan_nonuniform(
