@@ -472,7 +472,7 @@ def noise_level(
     ----------
     .. [1] J. J. Moré and S. M. Wild, "Estimating computational noise",
        SIAM J. Sci. Comput. 33 (2011), 1292-1314.
-       :doi:`10.1137/100786125`
+       doi:10.1137/100786125
 
     Examples
     --------

@@ -145,7 +145,7 @@ def divergence(
 
     Parameters
     ----------
-    F : array_like, shape (ndim, *grid_shape)
+    F : array_like, shape ``(ndim, *grid_shape)``
         ``F[i]`` is the component along grid axis ``i``.
     *spacing : scalar or array_like, optional
         As in :func:`gradient`, one value per grid axis (or one for all).
