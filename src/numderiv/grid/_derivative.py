@@ -20,6 +20,7 @@ from ._validate import (
     normalize_axis_index,
     spacing_for_axis,
 )
+from ._xp import data_array_xp, execute_xp, foreign_namespace, host_array
 
 __all__ = ["derivative"]
 
@@ -142,7 +143,9 @@ def derivative(
     if not periodic:
         check_one_sided(n, accuracy)
     workers = check_workers(workers)
-    f, otype = data_array(y)
+    xp = foreign_namespace(y)
+    f, otype = data_array(y) if xp is None else data_array_xp(xp, y)
+    x = host_array(x, "x")
     if f.ndim == 0:
         raise ValueError("y must have at least one dimension, got a scalar")
     ax = normalize_axis_index(index(axis, "axis"), f.ndim)
@@ -152,6 +155,8 @@ def derivative(
     plan = make_plan(
         info, npts, n, accuracy, accuracy, periodic=periodic, workers=workers
     )
+    if xp is not None:
+        return execute_xp(xp, [Term(f, ax, plan)], otype)
     out = np.empty(f.shape, dtype=otype)
     execute([(out, [Term(f, ax, plan)])], workers)
     return out

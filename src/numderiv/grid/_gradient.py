@@ -17,6 +17,7 @@ from ._validate import (
     normalize_axis_tuple,
     spacing_for_axis,
 )
+from ._xp import data_array_xp, execute_xp, foreign_namespace, host_spacing
 
 __all__ = ["gradient"]
 
@@ -194,7 +195,9 @@ def gradient(
     accuracy = check_accuracy(accuracy)
     check_one_sided(1, accuracy)
     workers = check_workers(workers)
-    f, otype = data_array(y)
+    xp = foreign_namespace(y)
+    f, otype = data_array(y) if xp is None else data_array_xp(xp, y)
+    spacing = host_spacing(spacing)
     axes = tuple(range(f.ndim)) if axis is None else normalize_axis_tuple(axis, f.ndim)
     dx = _parse_spacing(spacing, f.shape, axes)
     if edge_order not in (1, 2) or isinstance(edge_order, bool):
@@ -222,6 +225,9 @@ def gradient(
         plan = make_plan(
             info, f.shape[ax], 1, accuracy, edge, periodic=False, workers=workers
         )
+        if xp is not None:
+            outs.append(execute_xp(xp, [Term(f, ax, plan)], otype))
+            continue
         out = np.empty(f.shape, dtype=otype)
         outs.append(out)
         jobs.append((out, [Term(f, ax, plan)]))

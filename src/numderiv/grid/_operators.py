@@ -17,6 +17,7 @@ from ._validate import (
     data_array,
     spacing_for_axis,
 )
+from ._xp import data_array_xp, execute_xp, foreign_namespace, host_spacing
 
 __all__ = ["curl", "divergence", "laplacian"]
 
@@ -30,6 +31,7 @@ def _plans(
     workers: int | None,
 ) -> list[AxisPlan]:
     """One plan per grid axis from the spacing arguments (as in ``gradient``)."""
+    spacing = host_spacing(spacing)
     ndim = len(shape)
     if len(spacing) == 0:
         per_axis: list[Any] = [1.0] * ndim
@@ -56,14 +58,21 @@ def _plans(
     return plans
 
 
-def _field(F: ArrayLike, name: str) -> tuple[NDArray[Any], np.dtype[Any]]:
-    f, otype = data_array(F, name)
+def _data(y: Any, name: str) -> tuple[Any, NDArray[Any], Any]:
+    """The namespace (``None`` for NumPy), the data and the dtype of the result."""
+    xp = foreign_namespace(y, name)
+    f, otype = data_array(y, name) if xp is None else data_array_xp(xp, y, name)
+    return xp, f, otype
+
+
+def _field(F: ArrayLike, name: str) -> tuple[Any, NDArray[Any], Any]:
+    xp, f, otype = _data(F, name)
     if f.ndim < 2 or f.shape[0] != f.ndim - 1:
         raise ValueError(
             f"{name} must have shape (ndim, *grid_shape) with one component per "
-            f"grid axis, got shape {f.shape}"
+            f"grid axis, got shape {tuple(f.shape)}"
         )
-    return f, otype
+    return xp, f, otype
 
 
 def laplacian(
@@ -125,12 +134,15 @@ def laplacian(
     accuracy = check_accuracy(accuracy)
     boundary = check_boundary(boundary)
     workers = check_workers(workers)
-    f, otype = data_array(y)
+    xp, f, otype = _data(y, "y")
     if f.ndim == 0:
         raise ValueError("y must have at least one dimension, got a scalar")
-    plans = _plans(spacing, f.shape, 2, accuracy, boundary, workers)
+    plans = _plans(spacing, tuple(f.shape), 2, accuracy, boundary, workers)
+    terms = [Term(f, ax, p) for ax, p in enumerate(plans)]
+    if xp is not None:
+        return execute_xp(xp, terms, otype)
     out = np.empty(f.shape, dtype=otype)
-    execute([(out, [Term(f, ax, p) for ax, p in enumerate(plans)])], workers)
+    execute([(out, terms)], workers)
     return out
 
 
@@ -180,10 +192,13 @@ def divergence(
     accuracy = check_accuracy(accuracy)
     boundary = check_boundary(boundary)
     workers = check_workers(workers)
-    f, otype = _field(F, "F")
-    plans = _plans(spacing, f.shape[1:], 1, accuracy, boundary, workers)
+    xp, f, otype = _field(F, "F")
+    plans = _plans(spacing, tuple(f.shape[1:]), 1, accuracy, boundary, workers)
+    terms = [Term(f[i, ...], i, p) for i, p in enumerate(plans)]
+    if xp is not None:
+        return execute_xp(xp, terms, otype)
     out = np.empty(f.shape[1:], dtype=otype)
-    execute([(out, [Term(f[i], i, p) for i, p in enumerate(plans)])], workers)
+    execute([(out, terms)], workers)
     return out
 
 
@@ -235,22 +250,28 @@ def curl(
     accuracy = check_accuracy(accuracy)
     boundary = check_boundary(boundary)
     workers = check_workers(workers)
-    f, otype = _field(F, "F")
+    xp, f, otype = _field(F, "F")
     if f.shape[0] not in (2, 3):
         raise ValueError(
             f"curl needs a 2-D field of shape (2, nx, ny) or a 3-D field of shape "
-            f"(3, nx, ny, nz), got F with shape {f.shape}"
+            f"(3, nx, ny, nz), got F with shape {tuple(f.shape)}"
         )
-    p = _plans(spacing, f.shape[1:], 1, accuracy, boundary, workers)
+    p = _plans(spacing, tuple(f.shape[1:]), 1, accuracy, boundary, workers)
+    c = [f[i, ...] for i in range(f.shape[0])]
     if f.shape[0] == 2:
+        terms = [Term(c[1], 0, p[0]), Term(c[0], 1, p[1], -1)]
+        if xp is not None:
+            return execute_xp(xp, terms, otype)
         out = np.empty(f.shape[1:], dtype=otype)
-        execute([(out, [Term(f[1], 0, p[0]), Term(f[0], 1, p[1], -1)])], workers)
+        execute([(out, terms)], workers)
         return out
-    out = np.empty(f.shape, dtype=otype)
-    jobs = [
-        (out[0], [Term(f[2], 1, p[1]), Term(f[1], 2, p[2], -1)]),
-        (out[1], [Term(f[0], 2, p[2]), Term(f[2], 0, p[0], -1)]),
-        (out[2], [Term(f[1], 0, p[0]), Term(f[0], 1, p[1], -1)]),
+    components = [
+        [Term(c[2], 1, p[1]), Term(c[1], 2, p[2], -1)],
+        [Term(c[0], 2, p[2]), Term(c[2], 0, p[0], -1)],
+        [Term(c[1], 0, p[0]), Term(c[0], 1, p[1], -1)],
     ]
-    execute(jobs, workers)
+    if xp is not None:
+        return xp.stack([execute_xp(xp, t, otype) for t in components], axis=0)
+    out = np.empty(f.shape, dtype=otype)
+    execute([(out[i], t) for i, t in enumerate(components)], workers)
     return out

@@ -15,10 +15,16 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validate import check_deriv, index, normalize_axis_index, spacing_for_axis
+from ._xp import data_array_xp, foreign_namespace, host_array, refuse
 
 __all__ = ["smooth_derivative"]
 
 METHODS = ("savgol", "spline", "spectral")
+# Why a method has no array-API path (its arrays are refused, not converted).
+_NEEDS = {
+    "spline": "scipy.interpolate.make_smoothing_spline works on NumPy arrays",
+    "spectral": "its automatic cut-off takes medians, which the array API lacks",
+}
 
 
 def _uniform_step(info: Any, x: Any, method: str) -> float:
@@ -35,12 +41,8 @@ def _uniform_step(info: Any, x: Any, method: str) -> float:
     )
 
 
-def _savgol(
-    f: NDArray[Any], h: float, n: int, ax: int, window: Any, polyorder: Any
-) -> NDArray[Any]:
-    from scipy.signal import savgol_filter
-
-    npts = f.shape[ax]
+def _savgol_params(npts: int, n: int, window: Any, polyorder: Any) -> tuple[int, int]:
+    """The checked (window, polyorder), with their defaults."""
     if polyorder is None:
         polyorder = n + 2
     polyorder = index(polyorder, "polyorder")
@@ -55,12 +57,67 @@ def _savgol(
             f"window must be odd, larger than polyorder={polyorder} and at most the "
             f"number of points {npts}, got window={window}"
         )
+    return window, polyorder
+
+
+def _savgol(
+    f: NDArray[Any], h: float, n: int, ax: int, window: Any, polyorder: Any
+) -> NDArray[Any]:
+    from scipy.signal import savgol_filter
+
+    window, polyorder = _savgol_params(f.shape[ax], n, window, polyorder)
     if np.iscomplexobj(f):
         # a linear filter with real coefficients: the parts separately
         re = savgol_filter(f.real, window, polyorder, deriv=n, delta=h, axis=ax)
         im = savgol_filter(f.imag, window, polyorder, deriv=n, delta=h, axis=ax)
         return np.asarray(re + 1j * im)
     return np.asarray(savgol_filter(f, window, polyorder, deriv=n, delta=h, axis=ax))
+
+
+def _savgol_xp(
+    xp: Any, f: Any, h: float, n: int, ax: int, window: Any, polyorder: Any
+) -> Any:
+    """Savitzky-Golay in the array namespace `xp`: the same linear filter.
+
+    SciPy's filter (``mode="interp"``) is a convolution in the interior and,
+    at each end, the derivative of the polynomial fitted to the end window:
+    both linear in the data.  Its matrix on one window, ``E[i, k]`` (the
+    output at point ``i`` for a unit impulse at ``k``), is computed on the
+    host by SciPy itself in float64; row ``window // 2`` holds the
+    convolution weights and the other rows the end points.  On the device
+    the interior is a sum of shifted slabs and the ends are products with the
+    end rows, in float64 (complex128 for complex data) as SciPy computes,
+    rounded to SciPy's output dtype (float32 and float64 kept, float16
+    becoming float64; complex data keeps its precision).
+    """
+    from array_api_compat import device
+    from scipy.signal import savgol_filter
+
+    npts = f.shape[ax]
+    window, polyorder = _savgol_params(npts, n, window, polyorder)
+    e = savgol_filter(
+        np.eye(window), window, polyorder, deriv=n, delta=h, axis=0, mode="interp"
+    )
+    half = window // 2
+    complex_data = xp.isdtype(f.dtype, "complex floating")
+    if complex_data:
+        work, otype = xp.complex128, f.dtype
+    else:
+        work = xp.float64
+        otype = f.dtype if f.dtype in (xp.float32, xp.float64) else xp.float64
+    dev = device(f)
+    y = xp.moveaxis(xp.astype(f, work), ax, -1)
+    mats = xp.asarray(np.ascontiguousarray(e.T), dtype=work, device=dev)
+    # the interior: sum_j c_j y[i - half + j], c = E[half]
+    m = npts - window + 1
+    inner: Any = None
+    for j, c in enumerate(e[half].tolist()):
+        t = y[..., j : j + m] * c
+        inner = t if inner is None else inner + t
+    left = xp.matmul(y[..., :window], mats[:, :half])
+    right = xp.matmul(y[..., npts - window :], mats[:, half + 1 :])
+    out = xp.concat([left, inner, right], axis=-1)
+    return xp.astype(xp.moveaxis(out, -1, ax), otype)
 
 
 def _spline(
@@ -232,11 +289,18 @@ def smooth_derivative(
         raise ValueError(
             f"method must be 'savgol', 'spline' or 'spectral', got {method!r}"
         )
-    f = np.asarray(y)
-    if f.dtype == np.bool_ or not np.issubdtype(f.dtype, np.number):
-        raise TypeError(f"y must be numeric, got dtype {f.dtype}")
-    if not np.issubdtype(f.dtype, np.inexact):
-        f = f.astype(np.float64)
+    xp = foreign_namespace(y)
+    if xp is not None:
+        if method != "savgol":
+            raise refuse(xp, y, f"smooth_derivative(method={method!r})", _NEEDS[method])
+        f, _ = data_array_xp(xp, y)
+        x = host_array(x, "x")
+    else:
+        f = np.asarray(y)
+        if f.dtype == np.bool_ or not np.issubdtype(f.dtype, np.number):
+            raise TypeError(f"y must be numeric, got dtype {f.dtype}")
+        if not np.issubdtype(f.dtype, np.inexact):
+            f = f.astype(np.float64)
     if f.ndim == 0:
         raise ValueError("y must have at least one dimension, got a scalar")
     ax = normalize_axis_index(index(axis, "axis"), f.ndim)
@@ -272,6 +336,8 @@ def smooth_derivative(
             )
         return _spline(f, xs, n, ax, lam)
     h = _uniform_step(info, x, method)
+    if xp is not None:
+        return _savgol_xp(xp, f, h, n, ax, window, polyorder)
     if method == "savgol":
         return _savgol(f, h, n, ax, window, polyorder)
     return _spectral(f, h, n, ax, cutoff)

@@ -9,6 +9,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._derivative import derivative
 from ._validate import spacing_for_axis
+from ._xp import foreign_namespace, refuse
 
 __all__ = ["turning_points"]
 
@@ -60,6 +61,14 @@ def turning_points(y: ArrayLike, x: ArrayLike | None = None) -> NDArray[Any]:
     >>> nd.grid.turning_points(-((x - 0.7) ** 2), x)
     array([0.7])
     """
+    if (xp := foreign_namespace(y)) is not None:
+        raise refuse(
+            xp,
+            y,
+            "turning_points",
+            "its result is a short list of NumPy indices "
+            "or locations, found by searching the samples",
+        )
     f = np.asarray(y)
     if f.dtype == np.bool_ or not np.issubdtype(f.dtype, np.number):
         raise TypeError(f"y must be real and numeric, got dtype {f.dtype}")
