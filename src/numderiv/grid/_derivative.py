@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._dask import backend_for
 from ._engine import Term, execute, make_plan, min_points
 from ._validate import (
     Axis,
@@ -46,6 +47,7 @@ def derivative(
     accuracy: int = 2,
     boundary: str = "one-sided",
     workers: int | None = None,
+    dim: Any = None,
 ) -> NDArray[Any]:
     """The n-th derivative of sampled data along one axis.
 
@@ -80,6 +82,11 @@ def derivative(
         the first).
     workers : int, optional
         Threads for large arrays, as in :func:`gradient`.
+    dim : hashable, optional
+        For an xarray ``DataArray`` `y` only: the dimension to differentiate
+        along, by name, instead of `axis`; its coordinate is the default `x`.
+        A ``DataArray`` gives a ``DataArray``, a Dask array a lazy Dask array
+        (see the guide "Arrays and scale").
 
     Returns
     -------
@@ -136,6 +143,8 @@ def derivative(
     >>> bool(np.max(np.abs(d - np.cos(t))) < 1e-7)
     True
     """
+    if (other := backend_for(y, dim)) is not None:  # xarray, Dask
+        return other.derivative(y, x, n=n, axis=axis, accuracy=accuracy, boundary=boundary, workers=workers, dim=dim)  # fmt: skip
     n = check_deriv(n)
     accuracy = check_accuracy(accuracy)
     boundary = check_boundary(boundary)

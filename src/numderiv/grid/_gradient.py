@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._dask import backend_for
 from ._engine import Term, execute, make_plan, min_points
 from ._validate import (
     Axis,
@@ -74,6 +75,7 @@ def gradient(
     edge_order: int = 1,
     accuracy: int = 2,
     workers: int | None = None,
+    dim: Any = None,
 ) -> NDArray[Any] | tuple[NDArray[Any], ...]:
     """Gradient of an N-dimensional array, as :func:`numpy.gradient` and beyond.
 
@@ -110,6 +112,11 @@ def gradient(
         Threads for large arrays: ``None`` (default) uses up to 8 cores for
         arrays of at least 2**20 elements and one thread below, ``-1`` all
         cores, ``1`` none.  The result does not depend on it.
+    dim : hashable or sequence of hashable, optional
+        For an xarray ``DataArray`` `y` only: the dimensions to differentiate
+        along, by name (default: all), instead of `axis`; their coordinates are
+        the default spacing.  A ``DataArray`` gives ``DataArray`` objects, a Dask
+        array lazy Dask arrays (see the guide "Arrays and scale").
 
     Returns
     -------
@@ -192,6 +199,8 @@ def gradient(
     >>> nd.grid.gradient(t**4, accuracy=4)
     array([  0.,   4.,  32., 108., 256., 500., 864., 1372.])
     """
+    if (other := backend_for(y, dim)) is not None:  # xarray, Dask
+        return other.gradient(y, *spacing, axis=axis, edge_order=edge_order, accuracy=accuracy, workers=workers, dim=dim)  # fmt: skip
     accuracy = check_accuracy(accuracy)
     check_one_sided(1, accuracy)
     workers = check_workers(workers)

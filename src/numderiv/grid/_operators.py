@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._dask import backend_for
 from ._derivative import check_points
 from ._engine import AxisPlan, Term, execute, make_plan
 from ._validate import (
@@ -81,6 +82,7 @@ def laplacian(
     accuracy: int = 2,
     boundary: str = "one-sided",
     workers: int | None = None,
+    dim: Any = None,
 ) -> NDArray[Any]:
     """Laplacian ``sum_i d^2 y / dx_i^2`` of an N-dimensional array.
 
@@ -98,6 +100,11 @@ def laplacian(
         Boundary treatment, on every axis.
     workers : int, optional
         Threads for large arrays, as in :func:`gradient`.
+    dim : hashable or sequence of hashable, optional
+        For an xarray ``DataArray`` `y` only: the dimensions to take the
+        Laplacian over, by name (default: all); their coordinates are the
+        default spacing.  A ``DataArray`` gives a ``DataArray``, a Dask
+        array a lazy Dask array (see the guide "Arrays and scale").
 
     Returns
     -------
@@ -131,6 +138,8 @@ def laplacian(
            [8., 8., 8., 8.],
            [8., 8., 8., 8.]])
     """
+    if (other := backend_for(y, dim)) is not None:  # xarray, Dask
+        return other.laplacian(y, *spacing, accuracy=accuracy, boundary=boundary, workers=workers, dim=dim)  # fmt: skip
     accuracy = check_accuracy(accuracy)
     boundary = check_boundary(boundary)
     workers = check_workers(workers)
