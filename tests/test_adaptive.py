@@ -389,9 +389,10 @@ def test_fixed_stencils_on_peer_problems_succeed_or_say_so(
         if method == "complex" and not p.complex_ok:
             continue
         if method == "complex" and p.name == "(sin x/x)' at 1e-3":
-            # a known gap: the complex step differentiates f's own formula,
-            # cos(x)/x - sin(x)/x^2 here, which cancels (10 digits), and its
-            # estimate assumes no cancellation inside f's complex arithmetic
+            # the complex step differentiates f's own formula, cos(x)/x -
+            # sin(x)/x^2 here, which cancels (10 digits); no estimate from
+            # values of f can see that (measured and documented in
+            # docs/accuracy.md, "What its error estimate cannot see")
             continue
         value, info = _solve(p, method=method, order=order, full_output=True)
         # with full_output: covered, or flagged (the fixed stencils check
