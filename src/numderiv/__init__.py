@@ -36,3 +36,16 @@ __all__ = [
     "testing",
 ]
 __version__ = "0.1.0"
+
+from typing import Any as _Any  # for __getattr__ only
+
+
+def __getattr__(name: str) -> _Any:
+    # nd.plot is imported on first use, so that "import numderiv" never
+    # imports matplotlib (the optional "plot" extra); for the same reason it
+    # is not in __all__ ("from numderiv import *" stays cheap).
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.plot")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
