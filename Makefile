@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
-	touch $@ $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[test,docs]"
+	touch $@ $(STAMP) $(STAMP_DOCS)
 
 $(STAMP_BENCH): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
@@ -34,7 +34,8 @@ lint: $(STAMP_TEST)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-test: lint
+# The docs build (about 10 s) is part of the test: warnings are errors there.
+test: lint docs
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP_BENCH)
