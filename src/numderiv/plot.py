@@ -372,7 +372,9 @@ def convergence(
     -------
     matplotlib.axes.Axes
         One line per method and order; a dashed reference line of slope
-        exactly the order over the points fitted; the legend gives each
+        exactly the order over the points fitted, a factor 4 below them
+        (a line parallel to the data is a slope equal to the order); the
+        legend gives each
         fitted slope beside the order (``"central, order 2: slope 2.00"``).
 
     Notes
@@ -430,11 +432,12 @@ def convergence(
         line.set_gid(f"convergence:{ln.method}:{ln.order}")
         if not math.isnan(slope):
             hu, eu = ln.steps[use], ln.errors[use]
-            # through the geometric centre of the fitted points, slope p exactly
-            lh, le = np.mean(np.log10(hu)), np.mean(np.log10(eu))
+            # slope p exactly, a factor 4 below the geometric centre of the
+            # fitted points (on them it would hide behind the data)
+            lh, le = np.mean(np.log10(hu)), np.mean(np.log10(eu)) - math.log10(4.0)
             hr = np.array([hu.min(), hu.max()])
             er = 10 ** (le + ln.order * (np.log10(hr) - lh))
-            (ref,) = ax.plot(hr, er, "--", color=line.get_color(), lw=2.5, alpha=0.35)
+            (ref,) = ax.plot(hr, er, "--", color=line.get_color(), lw=1.2, alpha=0.8)
             ref.set_gid(f"reference:{ln.method}:{ln.order}")
     ax.set_xscale("log")
     ax.set_yscale("log")
