@@ -66,7 +66,8 @@ class ScanLine:
     chosen_error : float
         Its error estimate (``info.error``).
     chosen_status : int
-        Its status (``info.status``).
+        Its status (``info.status``); ``-3`` (no value) where the method
+        failed.
     failure : str or None
         ``None``, or why the method could not be scanned (for example a
         complex step on an ``f`` that refuses complex input), as
@@ -219,7 +220,7 @@ def step_scan(
         A scalar function of one variable, ``f(x, *args, **kwargs)``, called
         as :func:`numderiv.derivative` calls it (on NumPy arrays).
     x : float
-        The point, a real scalar.  For a function of several variables, scan
+        The point, a real scalar (computed in float64).  For a function of several variables, scan
         its restriction to a line, ``lambda t: g(x0 + t * v)`` at ``t = 0``
         (the directional derivative along ``v``); a vector `x` is refused.
     n : int, optional
