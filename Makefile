@@ -8,7 +8,7 @@ STAMP_TEST := $(VENV)/.installed-test
 STAMP_BENCH := $(VENV)/.installed-bench
 STAMP_DOCS := $(VENV)/.installed-docs
 
-.PHONY: demo test lint bench docs clean
+.PHONY: demo test test-arrays lint bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,13 @@ lint: $(STAMP_TEST)
 # The docs build (about 10 s) is part of the test: warnings are errors there.
 test: lint docs
 	$(BIN)/python -m pytest -q
+
+# The array-API tests on PyTorch too (skipped by make test where torch is
+# missing).  Only torch 2.13.0 is a CPU build here: any other version pulls a
+# multi-GB CUDA build.
+test-arrays: $(STAMP_TEST)
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	$(BIN)/python -m pytest -q $(wildcard tests/test_*array_api*.py)
 
 bench: $(STAMP_BENCH)
 	$(BIN)/python benchmarks/run.py
