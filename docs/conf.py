@@ -109,7 +109,7 @@ def _html_math(self: Any, node: Any, latex: str, block: bool) -> None:
     from sphinx.util import logging
 
     try:
-        src = _math_svg(latex, 15.0 if block else 12.0)
+        src = _math_svg(latex, 17.0 if block else 14.5)
     except ValueError as err:  # mathtext's parse error
         logging.getLogger(__name__).warning(
             "math %r cannot be drawn by mathtext: %s", latex, err, location=node
