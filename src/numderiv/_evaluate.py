@@ -16,7 +16,6 @@ import os
 import pickle
 import re
 import sys
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
@@ -188,8 +187,10 @@ class Evaluator:
         chunk_size: int | None = None,
         progress: bool = False,
         timeout: float | None = None,
+        name: str = "evaluate",
     ) -> None:
         self.fun = fun
+        self.name = name  # the entry point, for the workers' task names
         self.args = tuple(args)
         self.kwargs = dict(kwargs or {})
         self.vectorized = vectorized
@@ -208,7 +209,9 @@ class Evaluator:
             self._check_picklable()
 
     @classmethod
-    def for_options(cls, fun: Callable[..., Any], opts: Any) -> Evaluator:
+    def for_options(
+        cls, fun: Callable[..., Any], opts: Any, name: str = "evaluate"
+    ) -> Evaluator:
         """An evaluator for the checked options of an entry point."""
         return cls(
             fun,
@@ -219,6 +222,7 @@ class Evaluator:
             chunk_size=opts.chunk_size,
             progress=opts.progress,
             timeout=getattr(opts, "timeout", None),
+            name=name,
         )
 
     def _check_picklable(self) -> None:
@@ -681,34 +685,18 @@ class Evaluator:
         fmt: Callable[[NDArray[Any]], list[str]],
         total: int,
     ) -> list[Any]:
-        from distributed import wait
+        from ._distributed import spread
 
-        task.quiet = True  # failures come back as values: Dask logs no task
-        token = uuid.uuid4().hex[:16]
-        keys = [f"{task.__name__}-{token}-{i}" for i in range(len(blocks))]
-        futs = client.map(task, blocks, key=keys, pure=False)
-        where = {f.key: i for i, f in enumerate(futs)}
-        results: list[Any] = [None] * len(futs)
-        try:
-            pending = list(futs)
-            while pending:
-                try:
-                    done, left = wait(
-                        pending, timeout=self.timeout, return_when="FIRST_COMPLETED"
-                    )
-                except TimeoutError:
-                    idx = sorted(where[f.key] for f in pending)
-                    raise self._expired(blocks, idx, fmt, total) from None
-                pending = list(left)
-                for fut in done:
-                    r = fut.result()
-                    if isinstance(r, _Failed):
-                        raise r.exc
-                    results[where[fut.key]] = r
-        except BaseException:
-            client.cancel(futs)
-            raise
-        return results
+        return spread(
+            client,
+            task,
+            blocks,
+            fmt,
+            total,
+            name=self.name,
+            timeout=self.timeout,
+            expired=lambda idx: self._expired(blocks, idx, fmt, total),
+        )
 
     def _rows_parallel(self, X: NDArray[Any]) -> NDArray[Any]:
         N = X.shape[0]

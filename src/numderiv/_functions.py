@@ -43,10 +43,10 @@ from ._validate import (
 __all__ = ["derivative", "gradient", "hessian", "hvp", "jacobian", "jvp"]
 
 
-def _evaluator(f: Callable[..., Any], c: Common) -> Evaluator:
+def _evaluator(f: Callable[..., Any], c: Common, name: str) -> Evaluator:
     if c.f0 is not None:
-        return KnownF0Evaluator.for_options(f, c)
-    return Evaluator.for_options(f, c)
+        return KnownF0Evaluator.for_options(f, c, name)
+    return Evaluator.for_options(f, c, name)
 
 
 def _pref(method: str) -> str:
@@ -316,7 +316,7 @@ def jacobian(
         if Q is not None:
             raise ValueError("sparsity and directions cannot be combined")
         S, groups = parse_sparsity(sparsity, c.x.size)
-        with _evaluator(f, c) as ev:
+        with _evaluator(f, c, "jacobian") as ev:
             _learn_f0(ev, c)
             Js, out, err, h, ngroups = sparse_jacobian(ev, c, S, groups)
         if c.full_output:
@@ -324,16 +324,16 @@ def jacobian(
             info.extra["ngroups"] = ngroups
             return Js, info
         return Js
-    J, info = _jacobian(f, c, Q)
+    J, info = _jacobian(f, c, Q, "jacobian")
     return (J, info) if c.full_output else J
 
 
 def _jacobian(
-    f: Callable[..., Any], c: Common, Q: NDArray[Any] | None
+    f: Callable[..., Any], c: Common, Q: NDArray[Any] | None, name: str
 ) -> tuple[NDArray[Any], Info]:
     x = c.x
     n = x.size
-    with _evaluator(f, c) as ev:
+    with _evaluator(f, c, name) as ev:
         _learn_f0(ev, c)
         if Q is None:
             dirs = Directions.axes(n)
@@ -419,7 +419,7 @@ def gradient(
     check_callable(f)
     c = _common(x, 1, locals())
     Q = check_directions(directions, c.x.size, c.x.dtype)
-    J, info = _jacobian(f, c, Q)
+    J, info = _jacobian(f, c, Q, "gradient")
     if J.shape[0] != 1:
         raise ValueError(
             f"gradient() needs a scalar f, but f returned {J.shape[0]} values; use jacobian()"
@@ -561,7 +561,7 @@ def hessian(
         if Q is not None:
             refuse_no_room((tr[0][:n], tr[1][:n]), "directions column", x, c.lb, c.ub)
     hdir = np.concatenate([h, np.ones(P, dtype=h.dtype)])
-    with _evaluator(f, c) as ev:
+    with _evaluator(f, c, "hessian") as ev:
         _learn_f0(ev, c)
         out = run_directions(Points(ev, x, dirs, c.f0), hdir, c, 2, trange=tr)
         _vector_output(ev, "hessian")
@@ -711,7 +711,7 @@ def derivative(
     if c.bounded:
         assert c.lb is not None and c.ub is not None
         tr = (c.lb.reshape(-1) - xf.real, c.ub.reshape(-1) - xf.real)
-    with _evaluator(f, c) as ev:
+    with _evaluator(f, c, "derivative") as ev:
         out = run_directions(
             Elements(ev, xa, c.vectorized, c.f0), h, c, int(n), trange=tr
         )
@@ -795,7 +795,7 @@ def jvp(
             raise ValueError(f"{name} must be a scalar for jvp(), got {s!r}")
     c = _common(x, 1, locals())
     va = check_vector_v(v, c.x.size)
-    with _evaluator(f, c) as ev:
+    with _evaluator(f, c, "jvp") as ev:
         _learn_f0(ev, c)
         jv, err, out = _jvp_core(ev, c, va)
         _vector_output(ev, "jvp")
@@ -896,7 +896,7 @@ def hvp(
     check_callable(f)
     c = _common(x, 2, locals())
     va = check_vector_v(v, c.x.size)
-    with _evaluator(f, c) as ev:
+    with _evaluator(f, c, "hvp") as ev:
         _learn_f0(ev, c)
         hv, err, out = _hvp_core(ev, c, va)
     if c.full_output:

@@ -275,7 +275,7 @@ def linear_operator(
     hessian: bool,
 ) -> DerivativeOperator:
     """Build the operator: evaluate ``f(x)`` once (shape, and reused as ``f0``)."""
-    ev = Evaluator.for_options(f, c)
+    ev = Evaluator.for_options(f, c, "hessian" if hessian else "jacobian")
     if c.f0 is None:
         f0 = ev.point(c.x)
     else:
