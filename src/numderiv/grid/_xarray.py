@@ -54,12 +54,20 @@ def _coordinate(y: Any, d: Hashable, *, periodic: bool = False) -> Any:
         )
     if periodic and values.size > 1:
         steps = np.diff(values)
-        if not (steps == steps[0]).all():
-            raise ValueError(
-                f"coordinate {d!r} is not uniform; a periodic derivative on a "
-                f"non-uniform grid needs the period: pass x= with {values.size + 1} "
-                "coordinates (the last is the first plus the period)"
-            )
+        if (steps == steps[0]).all():
+            return values
+        # uniform up to the rounding of the coordinates (linspace, arange of
+        # a decimal step): the period is n times the mean spacing
+        h = (values[-1] - values[0]) / (values.size - 1)
+        if np.issubdtype(values.dtype, np.floating):
+            slack = 64 * np.finfo(values.dtype).eps * float(np.max(np.abs(values)))
+            if np.max(np.abs(steps - h)) <= slack:
+                return np.append(values, values[0] + values.size * h)
+        raise ValueError(
+            f"coordinate {d!r} is not uniform; a periodic derivative on a "
+            f"non-uniform grid needs the period: pass x= with {values.size + 1} "
+            "coordinates (the last is the first plus the period)"
+        )
     return values
 
 
