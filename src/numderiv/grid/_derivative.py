@@ -55,7 +55,9 @@ def derivative(
     ----------
     y : array_like
         Samples, at least 1-D.  Integer data becomes float64; floating and
-        complex data keep their dtype.
+        complex data keep their dtype.  PyTorch, CuPy, JAX or array-api-strict arrays (any array-API array)
+        are differentiated in their own namespace and give arrays of the same
+        kind, on the same device (see the guide "Arrays and scale").
     x : None, scalar or array_like, optional
         The sampling along `axis`: ``None`` for unit spacing, a scalar
         spacing, or the 1-D coordinates of the samples (finite, strictly

@@ -90,6 +90,10 @@ def gradient(
     y : array_like
         Samples of a function on a grid.  Integer data becomes float64;
         float16, float32, float64 and complex data keep their dtype.
+        PyTorch, CuPy, JAX or array-api-strict arrays (any array-API array)
+        are differentiated in their own namespace and give arrays of the same
+        kind, on the same device (see the guide "Arrays and scale").  Coordinates may
+        be NumPy arrays or arrays of that library.
     *spacing : scalar or array_like, optional
         Either nothing (unit spacing), one scalar (the spacing of every axis),
         or one value per differentiated axis: a scalar spacing or a 1-D array
@@ -122,7 +126,8 @@ def gradient(
     -------
     gradient : ndarray or tuple of ndarray
         One array per axis in `axis`, each the shape of `y`; a single array
-        when one axis is differentiated, a tuple otherwise.
+        when one axis is differentiated, a tuple otherwise.  Arrays of the
+        library of `y` (NumPy for array_like input), on its device.
 
     Raises
     ------

@@ -90,7 +90,9 @@ def laplacian(
     ----------
     y : array_like
         Samples on a grid, at least 1-D; grid axis ``i`` is coordinate ``i``
-        (``numpy.meshgrid(..., indexing="ij")``).
+        (``numpy.meshgrid(..., indexing="ij")``).  PyTorch, CuPy, JAX or array-api-strict arrays (any array-API array)
+        are differentiated in their own namespace and give arrays of the same
+        kind, on the same device (see the guide "Arrays and scale").
     *spacing : scalar or array_like, optional
         As in :func:`gradient`: nothing, one scalar for every axis, or one
         spacing or 1-D coordinate array per axis.
@@ -167,7 +169,9 @@ def divergence(
     Parameters
     ----------
     F : array_like, shape ``(ndim, *grid_shape)``
-        ``F[i]`` is the component along grid axis ``i``.
+        ``F[i]`` is the component along grid axis ``i``.  Array-API arrays
+        (PyTorch, CuPy, JAX, ...) give arrays of their kind, as in
+        :func:`laplacian`.
     *spacing : scalar or array_like, optional
         As in :func:`gradient`, one value per grid axis (or one for all).
     accuracy : int, optional
@@ -223,7 +227,9 @@ def curl(
     Parameters
     ----------
     F : array_like, shape (3, nx, ny, nz) or (2, nx, ny)
-        ``F[i]`` is the component along grid axis ``i``.
+        ``F[i]`` is the component along grid axis ``i``.  Array-API arrays
+        (PyTorch, CuPy, JAX, ...) give arrays of their kind, as in
+        :func:`laplacian`.
     *spacing : scalar or array_like, optional
         As in :func:`gradient`, one value per grid axis (or one for all).
     accuracy : int, optional

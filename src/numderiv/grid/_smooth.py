@@ -207,7 +207,11 @@ def smooth_derivative(
     Parameters
     ----------
     y : array_like
-        Noisy samples.
+        Noisy samples.  With ``method="savgol"``, PyTorch, CuPy, JAX or
+        array-api-strict arrays are filtered in their own namespace and on
+        their device (SciPy's filter matrix, moved there, applied in
+        float64); ``"spline"`` and ``"spectral"`` need NumPy arrays and refuse
+        others with :class:`TypeError`.
     x : scalar or array_like, optional
         The spacing of a uniform grid (default 1) or the 1-D coordinates
         along `axis` (finite, strictly increasing).
@@ -244,6 +248,9 @@ def smooth_derivative(
 
     Raises
     ------
+    TypeError
+        If `y` is not numeric, or is not a NumPy array with a method that
+        needs one (``"spline"``, ``"spectral"``).
     ValueError
         If `method` is unknown, `n` is invalid, `y` has no points along
         `axis`, `x` is bad or not uniform for a method that needs it, or a

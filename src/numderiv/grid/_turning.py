@@ -37,7 +37,9 @@ def turning_points(y: ArrayLike, x: ArrayLike | None = None) -> NDArray[Any]:
     ValueError
         If `y` is not 1-D or `x` is bad.
     TypeError
-        If `y` is complex, boolean or not numeric.
+        If `y` is complex, boolean or not numeric, or an array of another
+        library than NumPy (PyTorch, CuPy, ...: the search runs on NumPy
+        arrays, and the data is not converted silently).
 
     Notes
     -----
