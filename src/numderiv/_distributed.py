@@ -59,7 +59,12 @@ def _encode(block: NDArray[Any], base: NDArray[Any] | None) -> Any:
     Entries are compared bit for bit (``-0.0`` differs from ``0.0``, a NaN
     is kept as it is), so the points are rebuilt exactly.
     """
-    if base is None or block.ndim != 2 or block.dtype != base.dtype:
+    if (
+        base is None
+        or block.ndim != 2
+        or block.dtype != base.dtype
+        or block.dtype.hasobject
+    ):
         return block
     k, n = block.shape
     isz = block.itemsize
