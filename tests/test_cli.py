@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from numderiv.cli import correct_digits, main
+from numderiv.cli._demo import NEXT_STEPS
 
 
 def _rows(text: str) -> dict[tuple[str, int], list[float]]:
@@ -78,3 +80,59 @@ def test_correct_digits():
     assert correct_digits([1.001], [1.0]) == pytest.approx(3.0)
     assert correct_digits([1e-5], [0.0]) == pytest.approx(5.0)
     assert correct_digits(np.array([2.0]), np.array([1.0])) == 0.0
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip().startswith("numderiv ")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["demo"],
+        ["steps", "sqrt(x)", "--at", "1"],
+        ["jacobian", "[x[0]*x[1], sin(x[1])]", "--at", "1,2", "--csv"],
+    ],
+)
+def test_closed_pipe_exits_quietly(command):
+    # the reader (head) goes away after one line: no traceback, status 0
+    res = subprocess.run(
+        f"{shlex.quote(sys.executable)} -m numderiv {shlex.join(command)} | head -n 1; "
+        "exit ${PIPESTATUS[0]}",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.stderr == ""
+    assert res.returncode == 0
+    assert res.stdout.count("\n") == 1
+
+
+def test_demo_ends_with_what_to_try_next(capsys):
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    tail = out.split("What to try next")[1]
+    for line in NEXT_STEPS:
+        assert line in tail
+    assert sum(s.startswith("numderiv ") for s in NEXT_STEPS) == 3
+    assert sum(s.startswith("python ") for s in NEXT_STEPS) == 1
+
+
+@pytest.mark.parametrize("line", NEXT_STEPS)
+def test_each_suggestion_runs(line, capsys):
+    words = shlex.split(line)
+    if words[0] == "numderiv":
+        assert main(words[1:]) == 0
+        cap = capsys.readouterr()
+        assert cap.err == "" and cap.out
+        return
+    res = subprocess.run(
+        [sys.executable, *words[1:]], capture_output=True, text=True, check=False
+    )
+    assert res.returncode == 0 and res.stderr == ""
+    assert np.allclose(np.fromstring(res.stdout.strip("[] \n"), sep=" "), [2.0, 4.0])

@@ -1048,12 +1048,12 @@ def test_complex_valued_f(kw):
 def test_own_failure_is_not_blamed_on_f(monkeypatch, fold):
     # an error in numderiv's own combining step carries no note naming a
     # point of f; an error raised by f does
-    from numderiv import _evaluate
+    from numderiv import _fold
 
     def broken(self, s, e):
         raise RuntimeError("combine failed")
 
-    monkeypatch.setattr(getattr(_evaluate, fold), "_finish", broken)
+    monkeypatch.setattr(getattr(_fold, fold), "_finish", broken)
     kw = {} if fold == "_PairFold" else {"order": 4}
     with pytest.raises(RuntimeError, match="combine failed") as info:
         nd.jacobian(testing.broyden_tridiagonal, np.linspace(-1, 1, 10), **kw)
@@ -1102,12 +1102,12 @@ def test_serial_f_returning_its_input():
 
 def test_without_reference_counts(monkeypatch):
     # where Python has no sys.getrefcount, every point is a new array
-    from numderiv import _core, _evaluate
+    from numderiv import _core, _fold
 
     x = np.linspace(-1, 1, 30)
     J = nd.jacobian(testing.broyden_tridiagonal, x)
     Jv = nd.jacobian(testing.broyden_tridiagonal_vectorized, x, vectorized=True)
-    monkeypatch.setattr(_evaluate, "_getrefcount", None)
+    monkeypatch.setattr(_fold, "_getrefcount", None)
     monkeypatch.setattr(_core, "_getrefcount", None)
     seen = []
 

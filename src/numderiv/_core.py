@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._evaluate import Evaluator, _getrefcount
+from ._evaluate import Evaluator, _note
+from ._fold import _getrefcount, fold_axes
 from ._result import worst_status
-from ._steps import Scheme, choose_kinds, scheme
+from ._steps import Scheme, _pref, choose_kinds, scheme
 
 # The round-off assumed of a value of f, in units of eps |f|: a few ulps
 # (every error estimate adds it, the fixed stencils' and "adaptive"'s).
@@ -442,12 +443,9 @@ class Elements:
         try:
             y = np.asarray(ev.fun(X, *ev.args, **ev.kwargs))
         except Exception as exc:
-            if hasattr(exc, "add_note"):
-                exc.add_note(f"numderiv: f raised this on an array of shape {X.shape}")
+            _note(exc, f"one of the points of an array of shape {X.shape}")
             raise
-        ev.nfev += X.size
-        ev.ncalls += 1
-        ev._tick(X.size)
+        ev.count(X.size, 1)
         if y.shape != X.shape:
             raise ValueError(
                 f"f returned shape {y.shape} for x of shape {X.shape}; derivative() "
@@ -495,6 +493,38 @@ class Elements:
                 xs = self.x.reshape(-1)[idx] + T[k]
                 out.append(self._scalar_calls(xs))
         return out
+
+
+def _center_cost(prov: Points | Elements) -> int:
+    """Evaluations that ``f(x)`` still costs: 0 if known, 1 point, or every element."""
+    if prov._f0 is not None:
+        return 0
+    return prov.x.size if isinstance(prov, Elements) else 1
+
+
+def _planned(
+    prov: Points | Elements,
+    sch: Scheme,
+    L: int,
+    want_error: bool,
+    center: bool = True,
+) -> int:
+    """Evaluations of one scheme along `L` directions (with `center`, ``f(x)`` too).
+
+    One point per direction and non-zero offset of the scheme (and of the
+    check step, with `want_error`); for an elementwise ``f`` every
+    broadcasting call counts the elements of ``x``.  Announced to the
+    evaluator before the work (:meth:`Evaluator.expect`).
+    """
+    zs = [complex(z) for z in sch.offsets.tolist() if z != 0]
+    keys = set(zs)
+    if want_error:  # and the scheme at the check step h/2 (see _block_group)
+        keys |= {0.5 * z for z in zs}
+    per = prov.x.size if isinstance(prov, Elements) and prov.broadcast else L
+    n = len(keys) * per
+    if center and sch.uses_center:
+        n += _center_cost(prov)
+    return n
 
 
 def _offset_array(zs: list[complex], h: NDArray[Any]) -> NDArray[Any]:
@@ -578,7 +608,7 @@ def _stream_group(
 ) -> _Group:
     """Serial ``f`` along coordinate axes: fold each value in as it comes.
 
-    The hot path of a serial Jacobian (see :meth:`Evaluator.fold_axes`): the
+    The hot path of a serial Jacobian (see :func:`numderiv._fold.fold_axes`): the
     value, and with ``want_error`` the value at half the step and the
     round-off bound, are accumulated point by point.  Directions whose
     result is not finite are evaluated again by :func:`_block_group`, which
@@ -621,7 +651,8 @@ def _stream_group(
     )
     scale = (plan[1][0][1] if pair else 1.0) / h**m
     prov.ev.nonfinite = False
-    rows = prov.ev.fold_axes(
+    rows = fold_axes(
+        prov.ev,
         prov.x,
         idx.tolist(),
         h.tolist(),
@@ -667,6 +698,7 @@ def _fast_group(
     if colsum is not None and not np.isfinite(colsum).all():
         bad = ~np.isfinite(value).all(axis=0)
     if bad.any():
+        prov.ev.expect(_planned(prov, sch, int(bad.sum()), half is not None))
         again = _block_group(prov, sch, idx[bad], h[bad], half is not None)
         pos_ok[bad], neg_ok[bad] = again.pos_ok, again.neg_ok
     return _Group(sch, idx, h, value, half, noise, pos_ok, neg_ok, bad)
@@ -1059,8 +1091,7 @@ def differentiate(
     if kinds is None and trange is not None:
         kinds, h = choose_kinds(method, deriv, order, h, *trange)
     elif kinds is None:
-        pref = "central" if method in ("central", "complex") else method
-        kinds = np.array([pref], dtype=object)  # one kind for every direction
+        kinds = np.array([_pref(method)], dtype=object)  # one kind for every direction
     with np.errstate(all="ignore"):
         if method == "complex":
             _refuse_complex_valued(prov)
@@ -1228,17 +1259,35 @@ def _differentiate(
     ndir = h.size
 
     def run(
-        kind: str, idx: NDArray[Any], hh: NDArray[Any], err: bool = want_error
+        kind: str,
+        idx: NDArray[Any],
+        hh: NDArray[Any],
+        err: bool = want_error,
+        announced: bool = False,
     ) -> _Group:
-        return _run_group(prov, scheme(method, kind, deriv, order), idx, hh, err)
+        sch = scheme(method, kind, deriv, order)
+        if not announced:  # the edge fallback's tries, as they come
+            prov.ev.expect(_planned(prov, sch, idx.size, err))
+        return _run_group(prov, sch, idx, hh, err)
 
     if kinds.size == 1 or len(set(kinds.tolist())) == 1:
-        groups = [run(kinds[0], np.arange(ndir), h)]
+        by_kind = [(kinds[0], np.arange(ndir))]
     else:
-        groups = []
-        for k in dict.fromkeys(kinds.tolist()):
-            sel = np.flatnonzero(kinds == k)
-            groups.append(run(k, sel, h[sel]))
+        by_kind = [
+            (k, np.flatnonzero(kinds == k)) for k in dict.fromkeys(kinds.tolist())
+        ]
+    # every evaluation planned, announced up front (the progress bar's total)
+    planned = [
+        _planned(
+            prov, scheme(method, k, deriv, order), sel.size, want_error, center=False
+        )
+        for k, sel in by_kind
+    ]
+    needs_x = method == "complex" or any(
+        scheme(method, k, deriv, order).uses_center for k, _ in by_kind
+    )
+    prov.ev.expect(sum(planned) + (_center_cost(prov) if needs_x else 0))
+    groups = [run(k, sel, h[sel], announced=True) for k, sel in by_kind]
     status = 0
 
     # f non-finite on one side of a point: smaller steps, one-sided where needed
@@ -1329,3 +1378,172 @@ def _differentiate(
         if bad.any():
             status = worst_status([status, -3])
     return Outcome(value, error, step, status)
+
+
+# -- the compatibility layers' entry ---------------------------------------------
+
+
+def plain_differences(
+    ev: Evaluator,
+    x: NDArray[Any],
+    dirs: Directions,
+    h: NDArray[Any],
+    kinds: NDArray[Any] | str,
+    method: str,
+    order: int,
+    f0: NDArray[Any] | None = None,
+) -> NDArray[Any]:
+    """First derivatives along every direction, one fixed scheme each: ``(M, ndir)``.
+
+    The engine entry of the compatibility layers (:mod:`numderiv.compat`),
+    which apply the scheme and step the original chose and return what comes
+    out: no error estimate, no fallback to a one-sided stencil where ``f``
+    is not finite, no step adjusted.  Direction ``d`` uses
+    ``scheme(method, kinds[d], 1, order)`` with step ``h[d]`` exactly as
+    given: a negative step mirrors a one-sided stencil (SciPy's backward
+    differences), and the points are ``x + z_k h[d] u_d``.  Non-finite
+    values are returned as they come, without floating-point warnings.
+    Every evaluation goes through `ev` (counted, checked, spread over its
+    workers).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numderiv._core import Directions, plain_differences
+    >>> from numderiv._evaluate import Evaluator
+    >>> x = np.array([1.0, 2.0])
+    >>> ev = Evaluator(lambda v: v**2)
+    >>> h = np.array([2.0**-10, 2.0**-10])
+    >>> plain_differences(ev, x, Directions.axes(2), h, "central", "central", 2)
+    array([[2., 0.],
+           [0., 4.]])
+    >>> ev.nfev
+    4
+    """
+    ndir = h.size
+    kind_arr = (
+        np.full(ndir, kinds, dtype=object)
+        if isinstance(kinds, str)
+        else np.asarray(kinds, dtype=object)
+    )
+    prov = Points(ev, x, dirs, f0)
+    out: NDArray[Any] | None = None
+    with np.errstate(all="ignore"):
+        for kind in dict.fromkeys(kind_arr.tolist()):
+            idx = np.flatnonzero(kind_arr == kind)
+            sch = scheme(method, kind, 1, order)
+            ev.expect(_planned(prov, sch, idx.size, False))
+            g = _block_group(prov, sch, idx, h[idx], False)
+            if out is None:
+                if idx.size == ndir:
+                    return g.value
+                out = np.empty((g.value.shape[0], ndir), dtype=g.value.dtype)
+            out[:, idx] = g.value
+    assert out is not None
+    return out
+
+
+def group_differences(
+    ev: Evaluator,
+    x: NDArray[Any],
+    f0: NDArray[Any],
+    step: NDArray[Any],
+    kinds: NDArray[Any],
+    method: str,
+    order: int,
+    groups: NDArray[Any],
+    rows: NDArray[Any],
+    cols: NDArray[Any],
+    denom: NDArray[Any] | None = None,
+) -> NDArray[Any]:
+    """First derivatives of columns moved together in groups (sparse differencing).
+
+    The compatibility layers' entry for a Jacobian of known structure
+    (SciPy's ``sparsity``); like :func:`plain_differences`, one fixed
+    scheme per column, no error estimate and no fallback.  Column ``j``
+    (group ``groups[j]``) uses ``scheme(method, kinds[j], 1, order)`` with
+    step ``step[j]``.  Every column of a group moves at once, each by its
+    own stencil: the ``k``-th point of a group is ``x + sum_j z_jk step[j]
+    e_j``, ``z_jk`` the ``k``-th non-zero offset of column ``j``'s stencil,
+    so a group costs one evaluation per non-zero offset (the kinds used
+    must have as many; ``f(x)`` is `f0`).  Returns, for each pair
+    ``(rows[e], cols[e])`` (an entry of the structure), ``sum_k w_k
+    f_rows[e](x_k) / denom[cols[e]]`` with ``denom = step`` by default:
+    the caller may divide by the steps really taken.  The complex step
+    takes purely imaginary offsets.
+
+    Examples
+    --------
+    Forward differences of ``f(x) = x**2`` (a diagonal Jacobian) with both
+    columns in one group, one evaluation besides ``f(x)``:
+
+    >>> import numpy as np
+    >>> from numderiv._core import group_differences
+    >>> from numderiv._evaluate import Evaluator
+    >>> x = np.array([1.0, 2.0])
+    >>> ev = Evaluator(lambda v: v**2)
+    >>> h = np.full(2, 2.0**-20)
+    >>> d = group_differences(ev, x, x**2, h, np.array(["forward"] * 2),
+    ...                       "forward", 1, np.array([0, 0]),
+    ...                       np.array([0, 1]), np.array([0, 1]))
+    >>> d.round(4), ev.nfev
+    (array([2., 4.]), 1)
+    """
+    n = x.size
+    used = list(dict.fromkeys(np.asarray(kinds, dtype=object).tolist()))
+    schemes = {k: scheme(method, k, 1, order) for k in used}
+    nonzero = {
+        k: [i for i, z in enumerate(sc.offsets.tolist()) if z != 0]
+        for k, sc in schemes.items()
+    }
+    K = len(nonzero[used[0]]) if used else 0
+    if any(len(v) != K for v in nonzero.values()):
+        raise ValueError(
+            f"group_differences: the kinds {used} have stencils of different sizes"
+        )
+    imaginary = any(sc.is_complex for sc in schemes.values())
+    G = int(np.max(groups)) + 1 if groups.size else 0
+    members = [np.flatnonzero(groups == g) for g in range(G)]
+    width = max([1] + [c.size for c in members])
+    # z_jk per column: the k-th non-zero offset of its stencil
+    kind_of = np.asarray(kinds, dtype=object)
+    Z = np.empty((n, K), dtype=complex if imaginary else np.float64)
+    for k in used:
+        sel = kind_of == k
+        offs = schemes[k].offsets[nonzero[k]]
+        Z[sel] = offs[None, :]
+    move = (Z.imag if imaginary else Z.real) * step[:, None]
+    idx = np.zeros((K * G, width), dtype=np.intp)
+    val = np.zeros((K * G, width))
+    for k in range(K):
+        for g, c in enumerate(members):
+            idx[k * G + g, : c.size] = c
+            val[k * G + g, : c.size] = move[c, k]
+    prov = Points(ev, x, Directions(n, idx, val), f0)
+    t = np.full((1, K * G), 1j if imaginary else 1.0)
+    ev.expect(K * G)
+    with np.errstate(all="ignore"):
+        (Y,) = prov.eval(np.arange(K * G), t)
+        g_of = groups[cols]
+        out = None
+        for k in used:
+            sc = schemes[k]
+            sel = np.flatnonzero(kind_of[cols] == k)
+            r, gc = rows[sel], g_of[sel]
+            acc: Any = None
+            pos = 0
+            for z, w in zip(sc.offsets.tolist(), sc.weights.tolist(), strict=True):
+                if z == 0:
+                    F = f0[r]
+                else:
+                    F = Y[r, pos * G + gc]
+                    pos += 1
+                term = (w * F).real if imaginary else w.real * F
+                acc = term if acc is None else acc + term
+            if out is None:
+                out = np.empty(rows.size, dtype=np.result_type(acc, np.float64))
+            out[sel] = acc
+        if out is None:
+            out = np.empty(0)
+        d = step if denom is None else denom
+        return out / d[cols]

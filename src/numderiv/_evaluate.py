@@ -11,12 +11,11 @@ points as serial ones, so the results are identical.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import pickle
 import re
-import sys
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from typing import Any
@@ -24,18 +23,23 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Evaluator"]
+from ._validate import _is_int
 
-# Whether f kept a reference to a point is seen in its count of references
-# (CPython); elsewhere every point is a new array.
-_getrefcount: Callable[[Any], int] | None = getattr(sys, "getrefcount", None)
+__all__ = ["Evaluator"]
 
 
 def _note(exc: BaseException, where: str) -> None:
-    """Attach the failing point to an exception raised by ``f``."""
-    notes = getattr(exc, "__notes__", [])
-    if hasattr(exc, "add_note") and not any(n.startswith("numderiv:") for n in notes):
-        exc.add_note(f"numderiv: raised while evaluating f at {where}")
+    """Attach the failing point to an exception raised by ``f``, once.
+
+    The innermost evaluation names the point (an ``f`` that is itself a
+    numderiv call, or a worker's task, has noted it already): an explicit
+    flag on the exception says so, which survives pickling from a worker.
+    """
+    if getattr(exc, "_numderiv_noted", False) or not hasattr(exc, "add_note"):
+        return  # noted already, or Python 3.10 (no notes)
+    exc.add_note(f"numderiv: raised while evaluating f at {where}")
+    with contextlib.suppress(AttributeError):  # a type refusing attributes
+        exc._numderiv_noted = True  # type: ignore[attr-defined]
 
 
 def _fmt_point(x: Any) -> str:
@@ -66,11 +70,6 @@ def _task_name(fun: Any) -> str:
     """``numderiv.<name of f>``: the name of the workers' tasks (Dask keys)."""
     name = getattr(fun, "__name__", None) or type(fun).__name__
     return "numderiv." + (re.sub(r"[^0-9A-Za-z_]+", "_", str(name))[:40] or "f")
-
-
-def _is_count(w: Any) -> bool:
-    """Whether `workers` is a number of processes (an int, not a bool)."""
-    return isinstance(w, (int, np.integer)) and not isinstance(w, (bool, np.bool_))
 
 
 class _Failed:
@@ -205,7 +204,9 @@ class Evaluator:
         self._pool: Any = None
         self._bar: Any = None
         self._progress = progress
-        if _is_count(workers) or isinstance(workers, ProcessPoolExecutor):
+        self._expected = 0  # evaluations announced (expect), for the bar's total
+        self._done = 0  # evaluations made, as the bar counts them
+        if _is_int(workers) or isinstance(workers, ProcessPoolExecutor):
             self._check_picklable()
 
     @classmethod
@@ -251,8 +252,12 @@ class Evaluator:
             pool, self._pool = self._pool, None
             pool.shutdown(wait=True)
         if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+            bar, self._bar = self._bar, None
+            # the call is over: the total is what was made (the announced
+            # count, unless f needed evaluations no one could foresee)
+            bar.total = self._done
+            bar.refresh()
+            bar.close()
 
     def __enter__(self) -> Evaluator:
         return self
@@ -306,12 +311,42 @@ class Evaluator:
             )
         self._learn(y[..., 0], where)
 
+    # -- counts and progress ---------------------------------------------------
+    def count(self, nfev: int, ncalls: int | None = None) -> None:
+        """Count `nfev` evaluations made in `ncalls` calls of ``f`` (default one each)."""
+        self.nfev += nfev
+        self.ncalls += nfev if ncalls is None else ncalls
+        self._tick(nfev)
+
+    def expect(self, k: int) -> None:
+        """Announce `k` more evaluations, before making them: the bar's total.
+
+        The engine announces the points of every difference it plans
+        (:func:`numderiv._core.differentiate`), so that with
+        ``progress=True`` the bar has a total, a percentage and an ETA.
+        Where nothing is announced (``method="adaptive"``, whose levels
+        stop when they converge) the bar counts without a total.  When the
+        evaluator closes, the total is set to the evaluations made.
+        """
+        if self._progress:
+            self._expected = max(self._expected, self._done) + k
+            if self._bar is not None:
+                self._bar.total = self._expected
+                self._bar.refresh()
+
     def _tick(self, k: int) -> None:
         if self._progress:
+            self._done += k
+            over = bool(self._expected) and self._done > self._expected
+            if over:  # more than announced (a one-point check no one foresaw)
+                self._expected = self._done
             if self._bar is None:
                 from tqdm.auto import tqdm
 
-                self._bar = tqdm(desc="numderiv", unit="fev", leave=False)
+                total = self._expected or None
+                self._bar = tqdm(total=total, desc="numderiv", unit="fev", leave=False)
+            elif over:
+                self._bar.total = self._expected
             self._bar.update(k)
 
     # -- single points and rows ----------------------------------------------
@@ -331,9 +366,7 @@ class Evaluator:
         except Exception as exc:
             _note(exc, _fmt_point(x))
             raise
-        self.nfev += 1
-        self.ncalls += 1
-        self._tick(1)
+        self.count(1)
         self._learn(y, lambda: _fmt_point(x))
         # a copy: f may hand back a buffer it overwrites on the next call
         return y.reshape(-1).copy()
@@ -358,7 +391,7 @@ class Evaluator:
             start = 1
         shape = self.shape
         assert shape is not None and self.dtype is not None
-        fun = self._bound()
+        fun = self.bound()
         dt = self.dtype
         M = math.prod(shape)
         if out is None or out.shape != (N, M) or out.dtype != dt:
@@ -393,79 +426,10 @@ class Evaluator:
             self.nfev += r - start
             self.ncalls += r - start
             raise
-        self.nfev += N - start
-        self.ncalls += N - start
-        self._tick(N - start)
+        self.count(N - start)
         return out.reshape(N, -1).T
 
-    def fold_axes(
-        self,
-        x: NDArray[Any],
-        cols: list[int],
-        steps: list[float],
-        keys: list[float],
-        plan: list[list[tuple[int, float]]],
-        ntarget: int,
-        scale: NDArray[Any],
-        center: list[tuple[int, float]] | None = None,
-        f0: NDArray[Any] | None = None,
-        pair: bool = False,
-    ) -> list[NDArray[Any]]:
-        """Serial ``f`` along coordinate axes, combined block by block.
-
-        The hot path of a serial Jacobian.  For direction ``r`` (axis
-        ``cols[r]``, step ``steps[r]``) and each offset ``z`` in `keys`,
-        ``f(x + z h e_j)`` enters row ``r`` of target ``t`` with weight ``w``
-        for every ``(t, w)`` in the offset's `plan` (target 2 takes
-        ``w |f|``), and so does `f0` (``f(x)``, flattened) for every ``(t, w)``
-        in `center`; row ``r`` is then multiplied by ``scale[r]``.  Returns the
-        targets, shape ``(len(cols), M)``.  Values are combined while in
-        cache, a block of directions at a time; ``self.nonfinite`` is set if
-        a value of target 0 is not finite.
-
-        With `pair`, the scheme is a difference of two values (two offsets,
-        opposite weights, the second weight already in `scale`; an offset 0
-        takes its value from `f0`): see :class:`_PairFold`.  Otherwise see
-        :class:`_BlockFold`.  Both hand ``f`` one reused array while ``f``
-        allows it (see :class:`_AxisFold`).
-        """
-        L = len(cols)
-        colsa = np.asarray(cols, dtype=np.intp)
-        hs = np.asarray(steps, dtype=x.dtype)
-        points = [x[colsa] + z * hs for z in keys]
-        pending = None
-        if self.shape is None:
-            xr = x.copy()
-            xr[cols[0]] = points[0][0]
-            pending = self.point(xr)
-        shape, dt = self.shape, self.dtype
-        assert shape is not None and dt is not None
-        M = math.prod(shape)
-        rdt = np.result_type(dt, x.dtype)
-        out = [
-            np.empty((L, M), dtype=rdt if t < 2 else np.float64) for t in range(ntarget)
-        ]
-        sca = np.asarray(scale)  # real: the values may be complex
-        st: _AxisFold
-        if pair:
-            st = _PairFold(self, x, colsa, points, out, sca, shape, dt, rdt)
-            if f0 is not None:  # f(x) is one of the two values
-                st.f0, st.lo_is_x, st.hi_is_x = f0, keys[0] == 0.0, keys[1] == 0.0
-        else:
-            st = _BlockFold(self, x, colsa, points, out, sca, shape, dt, rdt)
-            st.plan(plan, center or [], f0)
-        st.pending = pending
-        try:
-            r = st.run(0, fresh=_getrefcount is None)
-            if r < L:
-                st.run(r, fresh=True)
-        finally:
-            self.nfev += st.count
-            self.ncalls += st.count
-            self._tick(st.count)
-        return out
-
-    def _bound(self) -> Callable[[Any], Any]:
+    def bound(self) -> Callable[[Any], Any]:
         """``f`` with its extra arguments bound: ``g(x) = f(x, *args, **kwargs)``."""
         fun, args, kwargs = self.fun, self.args, self.kwargs
         if not (args or kwargs):
@@ -476,8 +440,10 @@ class Evaluator:
 
         return bound
 
-    def _check_row(self, y: NDArray[Any], xr: NDArray[Any], rdt: np.dtype[Any]) -> None:
-        """Shape and dtype of one value on the fast path; raise if they changed."""
+    def check_value(
+        self, y: NDArray[Any], xr: NDArray[Any], rdt: np.dtype[Any]
+    ) -> None:
+        """Shape and dtype of one value on the fast path (the fold); raise if they changed."""
         self._learn(y, lambda: _fmt_point(xr))
         if not np.can_cast(y.dtype, rdt, casting="same_kind"):
             raise TypeError(
@@ -517,9 +483,7 @@ class Evaluator:
             if y.dtype.kind not in "iufc":
                 self._learn(y, f"x = {xi!r}")  # raises: not a number
             ys.append(y)
-        self.nfev += xs.size
-        self.ncalls += xs.size
-        self._tick(xs.size)
+        self.count(xs.size)
         return np.array(ys)
 
     def _batch(self, Xt: NDArray[Any]) -> NDArray[Any]:
@@ -530,9 +494,7 @@ class Evaluator:
         except Exception as exc:
             _note(exc, f"one of the {k} points of a vectorized call")
             raise
-        self.nfev += k
-        self.ncalls += 1
-        self._tick(k)
+        self.count(k, 1)
         self._learn_columns(y, Xt.shape, k, f"a vectorized call on {k} points")
         return y.reshape(-1, k)
 
@@ -564,7 +526,7 @@ class Evaluator:
     def _nworkers(self) -> int:
         """How many evaluations the workers run at once (for the block size)."""
         w = self.workers
-        if _is_count(w):
+        if _is_int(w):
             return (os.cpu_count() or 1) if w == -1 else int(w)
         if not isinstance(w, Executor) and hasattr(w, "gather"):
             nthreads = sum(w.nthreads().values()) if hasattr(w, "nthreads") else 1
@@ -587,7 +549,7 @@ class Evaluator:
         pool of this evaluator is stopped at once (its processes killed).
         """
         w = self.workers
-        if _is_count(w):
+        if _is_int(w):
             if self._pool is None:
                 import multiprocessing
 
@@ -705,9 +667,7 @@ class Evaluator:
         vec = self.vectorized
         task = _RowTask(self.fun, self.args, self.kwargs, vec)
         results = self._spread(task, blocks, lambda b: [_fmt_point(r) for r in b], N)
-        self.nfev += N
-        self.ncalls += len(blocks) if vec else N
-        self._tick(N)
+        self.count(N, len(blocks) if vec else N)
         ys: list[NDArray[Any]] = []
         for b, res in zip(blocks, results, strict=True):
             if vec:
@@ -729,323 +689,3 @@ class Evaluator:
             ys.append(np.stack(res))
         Y = np.concatenate(ys, axis=0)
         return Y.reshape(N, -1).T
-
-
-class _AxisFold(ABC):
-    """Values of ``f`` along coordinate axes, point by point, for a serial ``f``.
-
-    Direction ``r`` moves entry ``cols[r]`` of ``x`` to ``points[k][r]`` for
-    each offset ``k``.  :meth:`run` hands ``f`` one array for every point,
-    changing one entry at a time, as long as ``f`` keeps no reference to it
-    (its count of references is unchanged after each call) and leaves its
-    values as they were (checked every block of directions, bit for bit).
-    Where either fails, the directions since the last check are evaluated
-    again with a new array per point, which is never written again.  The
-    subclasses combine the values; ``count`` is the number of evaluations.
-    """
-
-    def __init__(
-        self,
-        ev: Evaluator,
-        x: NDArray[Any],
-        cols: NDArray[Any],
-        points: list[NDArray[Any]],
-        out: list[NDArray[Any]],
-        sca: NDArray[Any],
-        shape: tuple[int, ...],
-        dt: Any,
-        rdt: Any,
-    ) -> None:
-        self.ev, self.x, self.cols, self.points, self.out = ev, x, cols, points, out
-        self.sca, self.shape, self.dt, self.rdt = sca, shape, dt, rdt
-        self.pending: NDArray[Any] | None = None  # f at the first point, if known
-        self.count = 0
-        # directions per block: the block's values stay in cache
-        M = out[0].shape[1]
-        self.block = max(1, min(64, (1 << 17) // max(1, M * len(points))))
-        self._ones = np.ones(M, dtype=out[0].dtype)
-
-    @abstractmethod
-    def run(self, start: int, fresh: bool) -> int:
-        """Directions from `start`; returns where to go on with ``fresh=True``.
-
-        With `fresh`, every point is a new array; else one array serves
-        every point while ``f`` allows it.  Returns ``len(cols)`` when all
-        directions are done.
-        """
-
-    @abstractmethod
-    def _finish(self, s: int, e: int) -> None:
-        """Combine and scale rows ``s:e`` of the targets."""
-
-    def _scale(self, s: int, e: int) -> None:
-        """Scale rows ``s:e`` while in cache; note a non-finite value there."""
-        sc = self.sca[s:e]
-        uniform = sc[0] == sc[-1] and (sc == sc[0]).all()
-        for blk in (o[s:e] for o in self.out):
-            if uniform:
-                np.multiply(blk, sc[0], blk)  # one step for all: twice as fast
-            else:
-                np.multiply(blk, sc[:, None], blk)
-        # a sum is non-finite if one of its terms is (a product with ones is
-        # the fastest sum)
-        if not np.isfinite(self.out[0][s:e].dot(self._ones).sum()):
-            self.ev.nonfinite = True
-
-    def _kept(
-        self, buf: NDArray[Any], pristine: NDArray[Any], j: int, done: int, r: int
-    ) -> int:
-        """``f`` kept a reference to the point (direction `r`): where to go on.
-
-        The array is never written again; the directions since the last
-        check are evaluated again if ``f`` changed an entry of it other
-        than ``j`` (which holds this direction's offset), else they are
-        finished here.
-        """
-        isz = buf.itemsize
-        diff = (buf.view(np.uint8) != pristine).reshape(-1, isz).any(axis=1)
-        diff[j] = False
-        if diff.any():
-            return done
-        if r > done:
-            self._finish(done, r)
-        return r
-
-    def _checked(
-        self, buf: NDArray[Any], pristine: NDArray[Any], fresh: bool, s: int, e: int
-    ) -> bool:
-        """End of a block: if ``f`` left the point as it was, finish rows ``s:e``.
-
-        Returns False where ``f`` wrote into the point (the rows are then to
-        be evaluated again, with new arrays).
-        """
-        if not fresh and (buf.view(np.uint8) != pristine).any():
-            return False
-        self._finish(s, e)
-        return True
-
-    def _setup(self, fresh: bool) -> tuple[Any, ...]:
-        """What both loops need: the point buffers and a reference counter.
-
-        The caller reads the count of references to the buffer itself, in
-        the frame where it compares it later.
-        """
-        if _getrefcount is None:
-            fresh = True
-        rc = _getrefcount or (lambda a: 0)  # the count is read only when reusing
-        xc = np.array(self.x, order="C")  # never handed to f
-        return fresh, rc, xc, xc.copy(), xc.view(np.uint8)
-
-
-class _PairFold(_AxisFold):
-    """A difference of two values: ``out[0][r] = (y(hi) - y(lo)) * sca[r]``.
-
-    One subtraction per direction while the row is in cache.  ``y(0)`` is
-    `f0` where one of the offsets is 0 (forward and backward order 1).
-    """
-
-    f0: NDArray[Any] | None = None  # f(x), flat, where lo or hi is x
-    lo_is_x = hi_is_x = False
-    safe = False  # set once f is seen to return one buffer every time
-
-    def _finish(self, s: int, e: int) -> None:
-        self._scale(s, e)
-
-    def run(self, start: int, fresh: bool) -> int:
-        ev, shape, dt, rdt = self.ev, self.shape, self.dt, self.rdt
-        fun = ev._bound()
-        asarray = np.asarray
-        fresh, rc, xc, buf, pristine = self._setup(fresh)
-        base = rc(buf)
-        cols = self.cols.tolist()
-        lo, hi = (p.tolist() for p in self.points)
-        xs = self.x.tolist()
-        L = len(cols)
-        pending, B = self.pending, self.block
-        rows = iter(self.out[0][start:])
-        flat = len(shape) == 1
-        safe = self.safe
-        lo_is_x, hi_is_x = self.lo_is_x, self.hi_is_x
-        f0: NDArray[Any] = self.f0 if self.f0 is not None else xc  # xc: unused
-        done = start  # rows before `done` are checked and scaled
-        count = 0
-        try:
-            for r in range(start, L):
-                j = cols[r]
-                if lo_is_x:
-                    y0 = f0
-                elif r == 0 and pending is not None:
-                    y0 = pending.reshape(shape)
-                else:
-                    if fresh:
-                        buf = xc.copy()
-                    buf[j] = lo[r]
-                    try:
-                        y0 = asarray(fun(buf))
-                    except Exception as exc:
-                        _note(exc, _fmt_point(buf))
-                        raise
-                    count += 1
-                    if not fresh and rc(buf) != base:
-                        return self._kept(buf, pristine, j, done, r)
-                    if y0.shape != shape or y0.dtype is not dt:
-                        ev._check_row(y0, buf, rdt)
-                    if safe:
-                        y0 = y0.copy()
-                if hi_is_x:
-                    y1 = f0
-                else:
-                    if fresh:
-                        buf = xc.copy()
-                    buf[j] = hi[r]
-                    try:
-                        y1 = asarray(fun(buf))
-                    except Exception as exc:
-                        _note(exc, _fmt_point(buf))
-                        raise
-                    count += 1
-                    if not fresh and rc(buf) != base:
-                        return self._kept(buf, pristine, j, done, r)
-                    if y1.shape != shape or y1.dtype is not dt:
-                        ev._check_row(y1, buf, rdt)
-                b1 = y1.base
-                if (
-                    y1 is y0
-                    or (b1 is not None and (b1 is y0 or b1 is y0.base))
-                    or y0.base is y1
-                ) and np.shares_memory(y0, y1):
-                    # f reused its output buffer: y0 is lost; evaluate it
-                    # again, and copy values from now on
-                    self.safe = safe = True
-                    y1 = y1.copy()
-                    if fresh:
-                        buf = xc.copy()
-                    buf[j] = lo[r]
-                    try:
-                        y0 = asarray(fun(buf)).copy()
-                    except Exception as exc:
-                        _note(exc, _fmt_point(buf))
-                        raise
-                    count += 1
-                    if not fresh and rc(buf) != base:
-                        return self._kept(buf, pristine, j, done, r)
-                if not fresh:
-                    buf[j] = xs[j]
-                if flat:
-                    np.subtract(y1, y0, next(rows))
-                else:
-                    np.subtract(y1.reshape(-1), y0.reshape(-1), next(rows))
-                if r + 1 - done >= B or r + 1 == L:
-                    if not self._checked(buf, pristine, fresh, done, r + 1):
-                        return done  # f wrote into its point
-                    done = r + 1
-        finally:
-            self.count += count
-        return L
-
-
-class _BlockFold(_AxisFold):
-    """Any weights: a block's values are copied as they come, then combined.
-
-    Each value is copied into a table of the block's values at once (``f``
-    may reuse its output buffer), and the targets are combined from that
-    table with a few array operations per block, while it is in cache.
-    """
-
-    def plan(
-        self,
-        plan: list[list[tuple[int, float]]],
-        center: list[tuple[int, float]],
-        f0: NDArray[Any] | None,
-    ) -> None:
-        """Weights of each offset per target, and the constant part from ``f(x)``."""
-        K, B, M = len(self.points), self.block, self.out[0].shape[1]
-        self.table = np.empty((K, B, *self.shape), dtype=self.out[0].dtype)
-        self.flat_table = self.table.reshape(K, B, M)
-        self.terms: list[list[tuple[int, float]]] = [[] for _ in self.out]
-        for k, targets in enumerate(plan):
-            for t, w in targets:
-                self.terms[t].append((k, w))
-        # f(x) enters every row alike: one row per target, made once
-        self.const: list[NDArray[Any] | None] = [None for _ in self.out]
-        for t, w in center:
-            assert f0 is not None
-            add = abs(w) * np.abs(f0) if t == 2 else w * f0
-            c = self.const[t]
-            self.const[t] = add if c is None else c + add
-        self.tmpc = np.empty((B, M), dtype=self.out[0].dtype)
-        # |f| for the round-off target (target 2), when there is one
-        self.tmp = np.empty((B, M)) if len(self.out) > 2 else self.tmpc
-
-    def _finish(self, s: int, e: int) -> None:
-        nb = e - s
-        Y = self.flat_table[:, :nb]
-        for t, o in enumerate(self.out):
-            blk = o[s:e]
-            terms = self.terms[t]
-            if not terms:
-                blk.fill(0)
-            tmp = self.tmp[:nb] if t == 2 else self.tmpc[:nb]
-            for i, (k, w) in enumerate(terms):
-                if t == 2:
-                    np.abs(Y[k], out=tmp)
-                    if i == 0:
-                        np.multiply(tmp, w, out=blk)
-                        continue
-                    tmp *= w
-                elif i == 0:
-                    np.multiply(Y[k], w, out=blk)
-                    continue
-                else:
-                    np.multiply(Y[k], w, out=tmp)
-                blk += tmp
-            c = self.const[t]
-            if c is not None:
-                blk += c
-        self._scale(s, e)
-
-    def run(self, start: int, fresh: bool) -> int:
-        ev, shape, dt, rdt = self.ev, self.shape, self.dt, self.rdt
-        fun = ev._bound()
-        asarray = np.asarray
-        fresh, rc, xc, buf, pristine = self._setup(fresh)
-        base = rc(buf)
-        cols = self.cols.tolist()
-        pts = [p.tolist() for p in self.points]
-        K = len(pts)
-        xs = self.x.tolist()
-        L = len(cols)
-        pending, B, table = self.pending, self.block, self.table
-        done = start  # rows before `done` are combined and scaled
-        count = 0
-        try:
-            for r in range(start, L):
-                j = cols[r]
-                i = r - done
-                for k in range(K):
-                    if r == 0 and k == 0 and pending is not None:
-                        table[0, i] = pending.reshape(shape)
-                        continue
-                    if fresh:
-                        buf = xc.copy()
-                    buf[j] = pts[k][r]
-                    try:
-                        y = asarray(fun(buf))
-                    except Exception as exc:
-                        _note(exc, _fmt_point(buf))
-                        raise
-                    count += 1
-                    if not fresh and rc(buf) != base:
-                        return self._kept(buf, pristine, j, done, r)
-                    if y.shape != shape or y.dtype is not dt:
-                        ev._check_row(y, buf, rdt)
-                    table[k, i] = y  # a copy: f may reuse its buffer
-                if not fresh:
-                    buf[j] = xs[j]
-                if r + 1 - done >= B or r + 1 == L:
-                    if not self._checked(buf, pristine, fresh, done, r + 1):
-                        return done  # f wrote into its point
-                    done = r + 1
-        finally:
-            self.count += count
-        return L

@@ -49,10 +49,6 @@ def _evaluator(f: Callable[..., Any], c: Common, name: str) -> Evaluator:
     return Evaluator.for_options(f, c, name)
 
 
-def _pref(method: str) -> str:
-    return "central" if method in ("central", "complex") else method
-
-
 def _info(ev: Evaluator, c: Common, out: Outcome, error: Any, step: Any) -> Info:
     extra: dict[str, Any] = {}
     if isinstance(out, AdaptiveOutcome):

@@ -28,6 +28,15 @@ from ._stencil import Stencil
 KINDS = ("central", "forward", "backward")
 
 
+def _pref(method: str) -> str:
+    """The stencil kind a method prefers: central for the central and complex methods.
+
+    >>> _pref("complex"), _pref("backward")
+    ('central', 'backward')
+    """
+    return "central" if method in ("central", "complex") else method
+
+
 @dataclass(frozen=True)
 class Scheme:
     """A stencil along one direction, possibly with complex offsets."""
@@ -255,7 +264,7 @@ def choose_kinds(
     otherwise the one-sided kind of the same accuracy order that fits; where
     none fits at step ``h``, the step shrinks to fit the roomier side.
     """
-    pref = "central" if method in ("central", "complex") else method
+    pref = _pref(method)
     other = {"forward": "backward", "backward": "forward"}
     order_list = (
         [pref, "forward", "backward"] if pref == "central" else [pref, other[pref]]

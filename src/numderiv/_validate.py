@@ -248,7 +248,16 @@ def check_directions(q: Any, n: int, dtype: Any = np.float64) -> NDArray[Any] | 
     return arr.astype(dtype)
 
 
-def check_workers(workers: Any) -> Any:
+def check_workers(workers: Any, *, threads: bool = False) -> Any:
+    """``workers``: None, -1 (all cores) or a positive int, or a pool of some kind.
+
+    The one check of `workers` (the functions of callables and
+    :mod:`numderiv.grid`).  With `threads` (the grid functions, which
+    run their own threads) only None and ints are accepted.
+
+    >>> check_workers(-1), check_workers(None)
+    (-1, None)
+    """
     if workers is None:
         return None
     if _is_int(workers):
@@ -256,6 +265,11 @@ def check_workers(workers: Any) -> Any:
             return int(workers)
         raise ValueError(
             f"workers must be -1 (all cores) or a positive int, got {workers}"
+        )
+    if threads:
+        raise TypeError(
+            "workers must be None, -1 (all cores) or a positive int (a number of "
+            f"threads), got {_short(workers)} of type {type(workers).__name__}"
         )
     if isinstance(workers, Executor) or callable(workers) or hasattr(workers, "gather"):
         return workers

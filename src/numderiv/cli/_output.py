@@ -53,6 +53,8 @@ def write_json(out: IO[str], record: dict[str, Any], precision: int | None) -> N
 
 
 def _fmt(v: Any, precision: int | None) -> str:
+    if isinstance(v, str):
+        return v
     if isinstance(v, (int, np.integer)):
         return str(int(v))
     f = float(v)

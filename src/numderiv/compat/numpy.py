@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._validate import _is_int as _int
 from ..grid import gradient as _grid_gradient
 
 __all__ = ["gradient"]
@@ -31,12 +32,6 @@ def _as_array(value: Any) -> NDArray[Any] | None:
         return np.asarray(value)
     except (ValueError, TypeError):  # ragged nested sequences and the like
         return None
-
-
-def _int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(
-        value, (bool, np.bool_)
-    )
 
 
 def _computed_here(

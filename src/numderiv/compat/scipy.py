@@ -13,9 +13,6 @@ array([2., 4.])
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -24,11 +21,10 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.linalg import LinearOperator
 
-from .._core import Directions, Points
+from .._core import Directions
 from .._evaluate import Evaluator
 from .._sparse import color_columns
-from .._steps import scheme
-from ._plain import directions, plain_differences
+from ._plain import directions, group_differences, plain_differences
 
 __all__ = ["approx_derivative", "approx_fprime", "check_grad", "group_columns"]
 
@@ -202,46 +198,29 @@ class _MapBatch:
         return Y.reshape(k, -1).T
 
 
-class _Workers:
-    """SciPy's ``workers``: None/0/1 serial, an int a process pool, or a map-like."""
+def _evaluator(workers: Any, fun: Callable[[NDArray[Any]], Any]) -> Evaluator:
+    """SciPy's ``workers`` on the engine's :class:`~numderiv._evaluate.Evaluator`.
 
-    def __init__(self, workers: Any) -> None:
-        self.pool: Any = None
-        self.mapper: Callable[..., Any] | None = None
-        w = workers or None
-        if w is None:
-            return
-        if callable(w):
-            self.mapper = w
-            return
-        count = int(w)
-        if count == 1:
-            return
-        if count == -1 or count > 1:
-            method = multiprocessing.get_start_method(allow_none=True)
-            if method is None and os.name == "posix" and sys.version_info < (3, 14):
-                method = "forkserver"
-            ctx = multiprocessing.get_context(method)
-            self.pool = ctx.Pool() if count == -1 else ctx.Pool(processes=count)
-            self.mapper = self.pool.map
-            return
-        raise RuntimeError(
-            "Number of workers specified must be -1, an int >= 1, or an object "
-            "with a 'map' method"
-        )
-
-    def __enter__(self) -> _Workers:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.close()
-            self.pool.terminate()
-
-    def evaluator(self, fun: Callable[[NDArray[Any]], Any]) -> Evaluator:
-        if self.mapper is None:
-            return Evaluator(fun)
-        return Evaluator(_MapBatch(self.mapper, fun), vectorized=True)
+    None, 0 or 1: serial.  An int (-1: all cores): the evaluator's process
+    pool, which it shuts down when closed (``fun`` must be picklable: a
+    TypeError says so before any work).  A map-like callable: called as
+    SciPy calls it, ``workers(fun, iterable of points)``, by
+    :class:`_MapBatch` (a vectorized ``f`` to the evaluator).
+    """
+    w = workers or None
+    if w is None:
+        return Evaluator(fun)
+    if callable(w):
+        return Evaluator(_MapBatch(w, fun), vectorized=True)
+    count = int(w)
+    if count == 1:
+        return Evaluator(fun)
+    if count == -1 or count > 1:
+        return Evaluator(fun, workers=count)
+    raise RuntimeError(
+        "Number of workers specified must be -1, an int >= 1, or an object "
+        "with a 'map' method"
+    )
 
 
 # -- the differences ----------------------------------------------------------------
@@ -308,63 +287,37 @@ def _sparse(
 
     With ``3-point``, a group may mix central and one-sided columns; both of
     its two points then move each column by its own scheme's offsets, so the
-    group still costs two evaluations.
+    group still costs two evaluations
+    (:func:`~numderiv._core.group_differences`).
     """
     n = x0.size
     m = f0.size
+    groups = groups.astype(np.intp)
     G = int(np.max(groups)) + 1
-    members = [np.flatnonzero(groups == g) for g in range(G)]
-    width = max(1, max(c.size for c in members))
-    if method == "3-point":
-        lo = np.where(one_sided, 1.0, -1.0) * h  # first point: x0 + lo
-        hi = np.where(one_sided, 2.0, 1.0) * h  # second point: x0 + hi
-        moves = [lo, hi]
+    # the structure's entries group by group, in SciPy's order
+    rows_l, cols_l = [], []
+    for g in range(G):
+        cols = np.flatnonzero(groups == g)
+        i, j, _ = sp.find(structure[:, cols])
+        rows_l.append(i)
+        cols_l.append(cols[j])
+    rows = np.hstack(rows_l).astype(np.intp)
+    cols_all = np.hstack(cols_l).astype(np.intp)
+    if method == "2-point":
+        # forward differences over the step really taken, (x0 + h) - x0
+        kinds = np.full(n, "forward", dtype=object)
+        meth, order, denom = "forward", 1, (x0 + h) - x0
+    elif method == "cs":
+        kinds = np.full(n, "central", dtype=object)
+        meth, order, denom = "complex", 2, None
     else:
-        moves = [h]
-    ndir = G * len(moves)
-    idx = np.zeros((ndir, width), dtype=np.intp)
-    val = np.zeros((ndir, width))
-    for k, mv in enumerate(moves):
-        for g, cols in enumerate(members):
-            idx[k * G + g, : cols.size] = cols
-            val[k * G + g, : cols.size] = mv[cols]
-    prov = Points(ev, x0, Directions(n, idx, val), f0)
-    # every point is x0 + 1 * move (x0 + 1j * h for the complex step)
-    t = np.full((1, ndir), 1j if method == "cs" else 1.0)
-    if method == "3-point":
-        span = _span3(x0, h, one_sided)
-        c = scheme("central", "central", 1, 2)
-        fw = scheme("central", "forward", 1, 2)
-        wc = dict(zip(c.offsets.real.tolist(), c.weights.real, strict=True))
-        wf = dict(zip(fw.offsets.real.tolist(), fw.weights.real, strict=True))
-    with np.errstate(all="ignore"):
-        (Y,) = prov.eval(np.arange(ndir), t)
-        Y = np.asarray(Y)
-        rows_l, cols_l, data_l = [], [], []
-        for g, cols in enumerate(members):
-            i, j, _ = sp.find(structure[:, cols])
-            j = cols[j]
-            if method == "2-point":
-                dx = ((x0 + h) - x0)[j]
-                w0, w1 = scheme("forward", "forward", 1, 1).weights.real
-                df = w0 * f0[i] + w1 * Y[i, g]
-            elif method == "cs":
-                dx = h[j]
-                df = Y[i, g].imag
-            else:
-                one = one_sided[j]
-                dx = span[j]
-                fa, fb = Y[i, g], Y[i, G + g]
-                # weights per unit step, times 2 for the span 2h of dx
-                central = 2 * (wc[-1.0] * fa + wc[1.0] * fb)
-                forward = 2 * (wf[0.0] * f0[i] + wf[1.0] * fa + wf[2.0] * fb)
-                df = np.where(one, forward, central)
-            rows_l.append(i)
-            cols_l.append(j)
-            data_l.append(df / dx)
-    rows = np.hstack(rows_l)
-    cols_all = np.hstack(cols_l)
-    data = np.hstack(data_l)
+        # central, or the one-sided three-point scheme with signed h; SciPy
+        # divides by the span of the points really taken, two steps
+        kinds = np.where(one_sided, "forward", "central").astype(object)
+        meth, order, denom = "central", 2, 0.5 * _span3(x0, h, one_sided)
+    data = group_differences(
+        ev, x0, f0, h, kinds, meth, order, groups, rows, cols_all, denom=denom
+    )
     nfev = G * (2 if method == "3-point" else 1)
     cls = sp.csr_matrix if sp.isspmatrix(structure) else sp.csr_array
     return cls((data, (rows, cols_all)), shape=(m, n)), nfev
@@ -551,7 +504,7 @@ def approx_derivative(
         else:
             h, one_sided = _adjust_to_bounds(xv, h, method == "3-point", lb, ub)
         efun: Callable[[NDArray[Any]], Any] = _Complex(fw) if method == "cs" else fw
-        with _Workers(workers) as pool, pool.evaluator(efun) as ev:
+        with _evaluator(workers, efun) as ev:
             if sparsity is None:
                 J, used = _dense(ev, xv, f0v, h, one_sided, method)
             else:

@@ -15,6 +15,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._validate import _is_int
+from .._validate import check_workers as _check_workers
+
 try:  # NumPy >= 2.0
     from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 except ImportError:  # pragma: no cover - NumPy 1.x
@@ -37,13 +40,10 @@ __all__ = [
     "spacing_for_axis",
 ]
 
+# the grid functions run their own threads: None, -1 or a positive int
+check_workers = functools.partial(_check_workers, threads=True)
+
 BOUNDARIES = ("one-sided", "periodic")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(
-        value, (bool, np.bool_)
-    )
 
 
 def check_accuracy(accuracy: Any) -> int:
@@ -124,17 +124,6 @@ def check_boundary(boundary: Any) -> str:
             f"boundary must be 'one-sided' or 'periodic', got {boundary!r}"
         )
     return boundary
-
-
-def check_workers(workers: Any) -> int | None:
-    """``None`` (automatic), a positive int, or -1 (all cores)."""
-    if workers is None:
-        return None
-    if not _is_int(workers) or (workers < 1 and workers != -1):
-        raise ValueError(
-            f"workers must be None, -1 or a positive integer, got {workers!r}"
-        )
-    return int(workers)
 
 
 def data_array(y: Any, name: str = "y") -> tuple[NDArray[Any], np.dtype[Any]]:
