@@ -237,3 +237,18 @@ def test_numderiv_import_does_not_import_dask():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_chunks_of_unknown_size_or_not_numpy_refused():
+    y = da.from_array(np.arange(20.0), chunks=5)
+    unknown = y[y > 3]
+    with pytest.raises(ValueError, match="unknown chunk sizes"):
+        nd.grid.derivative(unknown)
+    masked = y.map_blocks(np.ma.masked_less, 2.0)
+    with pytest.raises(TypeError, match="masked array"):
+        nd.grid.gradient(masked)
+    # after compute_chunk_sizes the derivative is that of the known array
+    known = unknown.compute_chunk_sizes()
+    np.testing.assert_array_equal(
+        compute(nd.grid.derivative(known)), nd.grid.derivative(np.arange(4.0, 20.0))
+    )

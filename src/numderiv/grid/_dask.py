@@ -28,6 +28,7 @@ never imports them.
 from __future__ import annotations
 
 import functools
+import math
 import sys
 from dataclasses import replace
 from types import ModuleType
@@ -250,8 +251,24 @@ def _lazy(y: Any, axis: int, plan: AxisPlan, periodic: bool, otype: Any) -> Any:
 
 
 def _otype(y: Any) -> np.dtype[Any]:
-    """The result dtype (and the dtype checks) of the in-memory path."""
-    return data_array(np.empty((0,), dtype=y.dtype))[1]
+    """The result dtype (and the dtype checks) of the in-memory path.
+
+    The chunks must be NumPy arrays (masked ones are refused, as in memory)
+    and their sizes known: the plan of an axis needs its length.
+    """
+    meta = getattr(y, "_meta", None)
+    if not isinstance(meta, np.ndarray):
+        raise TypeError(
+            f"y is a Dask array of {type(meta).__module__}.{type(meta).__name__} "
+            "chunks; numderiv differentiates Dask arrays of NumPy chunks"
+        )
+    if any(math.isnan(s) for s in y.shape):
+        raise ValueError(
+            f"y has unknown chunk sizes (shape {y.shape}); call "
+            "y.compute_chunk_sizes() first: the stencils at the ends need the "
+            "length of each axis"
+        )
+    return data_array(meta)[1]
 
 
 # ---------------------------------------------------------------------------
