@@ -103,12 +103,20 @@ def _token() -> str:
             return token
 
 
-def _lost(points: list[str], total: int) -> str:
-    return (
-        "numderiv: the Dask task of these points failed (a worker died while "
-        "evaluating f, e.g. killed or out of memory, more often than Dask's "
-        f"allowed-failures): {_fmt_points(points, total)}"
-    )
+def _lost(points: list[str], total: int, shipped: bool) -> str:
+    """The note on an error of Dask: why the points were lost, and which."""
+    if shipped:
+        why = (
+            f"every worker holding f and x died, {_SHIPS} times (does f crash "
+            "its worker?); not evaluated"
+        )
+    else:
+        why = (
+            "the Dask task of these points failed (a worker died while "
+            "evaluating f, e.g. killed or out of memory, more often than "
+            "Dask's allowed-failures, or the task was cancelled)"
+        )
+    return f"numderiv: {why}: {_fmt_points(points, total)}"
 
 
 def _note_lost(exc: BaseException, note: str) -> None:
@@ -120,7 +128,7 @@ def _note_lost(exc: BaseException, note: str) -> None:
 
 # Ships of f and the base point per call: the first, and one more each time
 # every copy of them is lost (all the workers that held them died)
-_SHIPS = 4
+_SHIPS = 3
 
 
 def spread(
@@ -161,7 +169,9 @@ def spread(
             results,
             name=name,
             timeout=timeout,
-            lost=lambda i: _lost(fmt(blocks[i]), total),
+            lost=lambda idx, shipped: _lost(
+                [p for i in idx for p in fmt(blocks[i])], total, shipped
+            ),
             expired=expired,
             last=ship == _SHIPS - 1,
         )
@@ -186,7 +196,7 @@ def _ship(
     *,
     name: str,
     timeout: float | None,
-    lost: Callable[[int], str],
+    lost: Callable[[list[int], bool], str],
     expired: Callable[[list[int]], BaseException],
     last: bool,
 ) -> list[int]:
@@ -225,8 +235,8 @@ def _ship(
                 try:
                     r = fut.result()
                 except CancelledError as exc:
-                    if last or future.status == "finished":
-                        _note_lost(exc, lost(i))
+                    if future.status == "finished":  # this task alone
+                        _note_lost(exc, lost([i], False))
                         raise
                     # every copy of f and the base point is lost, and with it
                     # every task not finished: those are shipped again
@@ -235,9 +245,14 @@ def _ship(
                     for f in futs:
                         if f.status == "finished" and results[where[f.key]] is None:
                             results[where[f.key]] = _value(f.result())
-                    return [where[f.key] for f in left if results[where[f.key]] is None]
+                    todo = [where[f.key] for f in left]
+                    todo = [j for j in todo if results[j] is None]
+                    if last:
+                        _note_lost(exc, lost(todo, True))
+                        raise
+                    return todo
                 except Exception as exc:
-                    _note_lost(exc, lost(i))
+                    _note_lost(exc, lost([i], False))
                     raise
                 results[i] = _value(r)
         return []
