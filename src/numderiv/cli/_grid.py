@@ -1,9 +1,10 @@
 """``numderiv grid FILE``: derivatives of the columns of a CSV or NPY file.
 
 Finite differences stream: the file is read in blocks of rows, each block
-with a halo of ``r = (n + accuracy) // 2`` rows of its neighbours on each
-side (the half-width of the widest interior stencil), and only the block's
-own rows are written.  A row's derivative depends on the ``2 r + 1`` rows
+with a halo of its neighbours' rows, ``r = (n + accuracy) // 2`` after it
+(the half-width of the widest interior stencil) and ``n + accuracy`` before
+it (so that a short last block still holds its one-sided window), and only
+the block's own rows are written.  A row's derivative depends on the ``2 r + 1`` rows
 around it (interior) or on the ``n + accuracy`` rows at the end of the file
 (one-sided boundary rows), all of which lie in its block and halo, and the
 weights at a row depend only on those rows' coordinates, so the output is
