@@ -166,6 +166,9 @@ class Evaluator:
         :class:`TimeoutError` names the points not evaluated (a process pool
         this evaluator started is stopped; the tasks of an Executor or Dask
         that have not started are cancelled).
+    name : str
+        The entry point (``"jacobian"``, ...), named by the driver: with a
+        dask Client, the tasks are keyed ``numderiv-<name>-<token>-<i>``.
 
     Raises
     ------
