@@ -8,7 +8,7 @@ STAMP_TEST := $(VENV)/.installed-test
 STAMP_BENCH := $(VENV)/.installed-bench
 STAMP_DOCS := $(VENV)/.installed-docs
 
-.PHONY: demo test test-arrays lint bench docs clean
+.PHONY: demo test test-arrays lint bench docs clean fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ test: lint docs
 test-arrays: $(STAMP_TEST)
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
 	$(BIN)/python -m pytest -q $(wildcard tests/test_*array_api*.py)
+
+# The fuzz suite (tests/fuzz) with the long Hypothesis profile; it prints the
+# number of inputs tried per entry point.
+fuzz: $(STAMP_TEST)
+	NUMDERIV_FUZZ=1 $(BIN)/python -m pytest -q tests/fuzz -p no:cacheprovider
 
 bench: $(STAMP_BENCH)
 	$(BIN)/python benchmarks/run.py

@@ -590,10 +590,14 @@ def hessian(
     if E is not None and off_err is not None:
         err = dense_hessian(E[:, :n], off_err, iu, ju, np.float64)
     if Q is not None:
+        # Q H_Q Q^T is symmetric only up to rounding: symmetrised, so that the
+        # Hessian is exactly symmetric with directions too
         H = Q @ H @ Q.T
+        H = 0.5 * (H + np.swapaxes(H, -1, -2))
         if err is not None:
             aq = np.abs(Q)
             err = aq @ err @ aq.T
+            err = 0.5 * (err + np.swapaxes(err, -1, -2))
     if scalar:
         H = H[0]
         err = None if err is None else err[0]
@@ -690,7 +694,9 @@ def derivative(
     if xa.size == 0:  # nothing to differentiate: an empty result, like NumPy's
         d0 = np.empty(xa.shape, dtype=xa.dtype)
         if c.full_output:
-            info = Info(0, 0, d0.copy(), d0.copy(), c.method, c.order)
+            # error and step are real, as for a non-empty complex x
+            e0 = np.empty(xa.shape, dtype=xa.real.dtype)
+            info = Info(0, 0, e0, e0.copy(), c.method, c.order)
             return d0, info
         return d0
     xf = xa.reshape(-1)
@@ -790,7 +796,7 @@ def jvp(
         if s is not None and np.ndim(s) != 0:
             raise ValueError(f"{name} must be a scalar for jvp(), got {s!r}")
     c = _common(x, 1, locals())
-    va = check_vector_v(v, c.x.size)
+    va = check_vector_v(v, c.x.size, c.x.dtype)
     with _evaluator(f, c, "jvp") as ev:
         _learn_f0(ev, c)
         jv, err, out = _jvp_core(ev, c, va)
@@ -891,7 +897,7 @@ def hvp(
     """
     check_callable(f)
     c = _common(x, 2, locals())
-    va = check_vector_v(v, c.x.size)
+    va = check_vector_v(v, c.x.size, c.x.dtype)
     with _evaluator(f, c, "hvp") as ev:
         _learn_f0(ev, c)
         hv, err, out = _hvp_core(ev, c, va)

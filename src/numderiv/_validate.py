@@ -548,11 +548,26 @@ def check_adaptive(
     )
 
 
-def check_vector_v(v: Any, n: int) -> NDArray[Any]:
+def check_vector_v(v: Any, n: int, dtype: Any = np.float64) -> NDArray[Any]:
+    """``v`` of :func:`jvp`/:func:`hvp` as float64, within the range of `dtype`.
+
+    `dtype` is that of ``x``: the result ``J v`` is computed and returned in
+    it, so a ``v`` beyond its range (``1e200`` with a float32 ``x``) cannot
+    be honoured and is refused by name.
+    """
     va = check_x(v, name="v")
     if va.shape != (n,):
         raise ValueError(f"v must have shape ({n},) like x, got shape {va.shape}")
-    return va.astype(float)
+    va = va.astype(float)
+    top = float(np.finfo(dtype).max)
+    big = np.abs(va) > top
+    if big.any():
+        i = int(np.argmax(big))
+        raise ValueError(
+            f"v must be within the range of {np.dtype(dtype)} (the dtype of x, in "
+            f"which J v is returned), got {va[i]!r} at index {i}"
+        )
+    return va
 
 
 __all__ = [
