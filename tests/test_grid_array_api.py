@@ -403,3 +403,41 @@ def test_objects_without_a_namespace_are_not_arrays() -> None:
 
     with pytest.raises(TypeError, match=r"y is a .*Fake, which is neither"):
         nd.grid.gradient(Fake())
+
+
+# ---------------------------------------------------------------------------
+# Bit for bit: array-api-strict computes with NumPy underneath, so the same
+# operations in the same order at the same precision give the same bits
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64])
+@pytest.mark.parametrize(
+    "spacing", [(), (np.float64(0.1),), (np.float32(0.5), 2.0), (0.5, "coords")]
+)
+@pytest.mark.parametrize("accuracy", [2, 6])
+def test_strict_equals_the_numpy_path_bit_for_bit(
+    dtype: Any, spacing: tuple[Any, ...], accuracy: int
+) -> None:
+    a = field((8, 14), dtype)
+    sp = tuple(coords(14).astype(np.float32) if s == "coords" else s for s in spacing)
+    y = array_api_strict.asarray(a)
+    for got, ref in zip(
+        nd.grid.gradient(y, *sp, accuracy=accuracy),
+        nd.grid.gradient(a, *sp, accuracy=accuracy),
+        strict=True,
+    ):
+        assert np.from_dlpack(got).dtype == ref.dtype
+        np.testing.assert_array_equal(np.from_dlpack(got), ref)
+    kw = {"n": 2, "accuracy": accuracy}
+    got = nd.grid.derivative(y, sp[-1] if sp else None, axis=-1 if sp else 0, **kw)
+    ref = nd.grid.derivative(a, sp[-1] if sp else None, axis=-1 if sp else 0, **kw)
+    np.testing.assert_array_equal(np.from_dlpack(got), ref)
+
+
+def test_non_contiguous_input(lib: Lib) -> None:
+    a = field((12, 10))
+    y = lib.asarray(a)
+    yt = y.T if lib.name == "torch" else array_api_strict.permute_dims(y, (1, 0))
+    kw = {"n": 2, "accuracy": 4, "axis": 0}
+    check(lib, nd.grid.derivative(yt, 0.3, **kw), nd.grid.derivative(a.T, 0.3, **kw), y)
