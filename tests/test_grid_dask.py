@@ -252,3 +252,20 @@ def test_chunks_of_unknown_size_or_not_numpy_refused():
     np.testing.assert_array_equal(
         compute(nd.grid.derivative(known)), nd.grid.derivative(np.arange(4.0, 20.0))
     )
+
+
+@pytest.mark.parametrize("boundary", ["one-sided", "periodic"])
+def test_divergence_and_curl_equal_in_memory(boundary):
+    F2 = RNG.standard_normal((2, 17, 13))
+    F3 = RNG.standard_normal((3, 9, 11, 10))
+    x13 = np.cumsum(RNG.uniform(0.5, 1.5, 13 + (boundary == "periodic")))
+    for F, spacing in ((F2, (0.5, x13)), (F3, (0.5, 0.25, 2.0))):
+        Fd = da.from_array(F, chunks=(1, *[4] * (F.ndim - 1)))
+        for fn in (nd.grid.divergence, nd.grid.curl):
+            got = fn(Fd, *spacing, accuracy=4, boundary=boundary)
+            ref = fn(F, *spacing, accuracy=4, boundary=boundary)
+            np.testing.assert_array_equal(compute(got), ref)
+    with pytest.raises(ValueError, match=r"F must have shape \(ndim, \*grid_shape\)"):
+        nd.grid.divergence(da.ones((3, 4, 4), chunks=2))
+    with pytest.raises(ValueError, match="curl needs a 2-D field"):
+        nd.grid.curl(da.ones((1, 4), chunks=2))

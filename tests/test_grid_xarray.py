@@ -213,3 +213,11 @@ def test_periodic_integer_coordinate_not_uniform():
     np.testing.assert_array_equal(
         got.values, nd.grid.derivative(np.arange(6.0), 2, boundary="periodic")
     )
+
+
+def test_vector_operators_refused_not_silently_unlabelled():
+    F = xr.DataArray(np.ones((2, 5, 5)), dims=("c", "x", "y"))
+    for fn in (nd.grid.divergence, nd.grid.curl):
+        with pytest.raises(TypeError, match=r"of an xarray DataArray is not supported"):
+            fn(F)
+    np.testing.assert_array_equal(nd.grid.divergence(F.data), np.zeros((5, 5)))

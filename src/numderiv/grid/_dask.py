@@ -51,7 +51,7 @@ from ._validate import (
     spacing_for_axis,
 )
 
-__all__ = ["backend_for", "derivative", "gradient", "laplacian"]
+__all__ = ["backend_for", "curl", "derivative", "divergence", "gradient", "laplacian"]
 
 
 def backend_for(y: Any, dim: Any = None) -> ModuleType | None:
@@ -390,3 +390,68 @@ def laplacian(
         term = _lazy(y, ax, plan, periodic, otype)
         total = term if total is None else total + term
     return total
+
+
+def _field_plans(
+    F: Any, spacing: tuple[Any, ...], accuracy: int, boundary: str
+) -> tuple[list[AxisPlan], bool, np.dtype[Any]]:
+    """The checks of the in-memory ``divergence``/``curl``, and one plan per axis."""
+    from ._operators import _plans
+
+    otype = _otype(F)
+    if F.ndim < 2 or F.shape[0] != F.ndim - 1:
+        raise ValueError(
+            f"F must have shape (ndim, *grid_shape) with one component per "
+            f"grid axis, got shape {tuple(F.shape)}"
+        )
+    shape = tuple(int(s) for s in F.shape[1:])
+    plans = _plans(spacing, shape, 1, accuracy, boundary, None)
+    return plans, boundary == "periodic", otype
+
+
+def divergence(
+    F: Any,
+    *spacing: Any,
+    accuracy: int = 2,
+    boundary: str = "one-sided",
+    workers: int | None = None,
+) -> Any:
+    """:func:`numderiv.grid.divergence` of a Dask array, lazily (terms in axis order)."""
+    accuracy = check_accuracy(accuracy)
+    boundary = check_boundary(boundary)
+    check_workers(workers)
+    plans, periodic, otype = _field_plans(F, spacing, accuracy, boundary)
+    total = None
+    for i, plan in enumerate(plans):
+        term = _lazy(F[i], i, plan, periodic, otype)
+        total = term if total is None else total + term
+    return total
+
+
+def curl(
+    F: Any,
+    *spacing: Any,
+    accuracy: int = 2,
+    boundary: str = "one-sided",
+    workers: int | None = None,
+) -> Any:
+    """:func:`numderiv.grid.curl` of a Dask array, lazily (each component
+    ``d_a F_b - d_b F_a``, as in memory)."""
+    import dask.array as da
+
+    accuracy = check_accuracy(accuracy)
+    boundary = check_boundary(boundary)
+    check_workers(workers)
+    p, periodic, otype = _field_plans(F, spacing, accuracy, boundary)
+    if F.shape[0] not in (2, 3):
+        raise ValueError(
+            f"curl needs a 2-D field of shape (2, nx, ny) or a 3-D field of shape "
+            f"(3, nx, ny, nz), got F with shape {tuple(F.shape)}"
+        )
+
+    def d(c: int, a: int) -> Any:
+        return _lazy(F[c], a, p[a], periodic, otype)
+
+    if F.shape[0] == 2:
+        return d(1, 0) - d(0, 1)
+    return da.stack([d(2, 1) - d(1, 2), d(0, 2) - d(2, 0), d(1, 0) - d(0, 1)])

@@ -202,6 +202,8 @@ def divergence(
            [0., 3., 6.],
            [0., 3., 6.]])
     """
+    if (other := backend_for(F)) is not None:  # xarray (refused), Dask
+        return other.divergence(F, *spacing, accuracy=accuracy, boundary=boundary, workers=workers)  # fmt: skip
     accuracy = check_accuracy(accuracy)
     boundary = check_boundary(boundary)
     workers = check_workers(workers)
@@ -262,6 +264,8 @@ def curl(
            [2., 2., 2.],
            [2., 2., 2.]])
     """
+    if (other := backend_for(F)) is not None:  # xarray (refused), Dask
+        return other.curl(F, *spacing, accuracy=accuracy, boundary=boundary, workers=workers)  # fmt: skip
     accuracy = check_accuracy(accuracy)
     boundary = check_boundary(boundary)
     workers = check_workers(workers)

@@ -21,7 +21,7 @@ import numpy as np
 
 from ._validate import check_boundary, index, normalize_axis_index
 
-__all__ = ["derivative", "gradient", "laplacian"]
+__all__ = ["curl", "derivative", "divergence", "gradient", "laplacian"]
 
 #: The attribute that names the operation on a result.
 ATTR = "numderiv"
@@ -222,3 +222,21 @@ def laplacian(
         )
         total = term if total is None else total + term
     return _wrap(y, total, note)
+
+
+def _vector_field(name: str, F: Any) -> Any:
+    raise TypeError(
+        f"{name} of an xarray DataArray is not supported (which dimension holds "
+        f"the components is not defined); pass F.data, a NumPy or Dask array of "
+        f"shape (ndim, *grid_shape), got F with dims {F.dims}"
+    )
+
+
+def divergence(F: Any, *spacing: Any, **options: Any) -> Any:
+    """Refused: a DataArray's component dimension is not defined."""
+    return _vector_field("divergence", F)
+
+
+def curl(F: Any, *spacing: Any, **options: Any) -> Any:
+    """Refused: a DataArray's component dimension is not defined."""
+    return _vector_field("curl", F)
