@@ -170,7 +170,7 @@ def test_negative_point_and_bounds(capsys):
     rec = _json(
         capsys, ["derivative", "sqrt(x)", "--at", "1", "--bounds", "1:inf", "--json"]
     )
-    assert rec["value"] == pytest.approx(0.5, rel=1e-6)
+    assert rec["value"] == [pytest.approx(0.5, rel=1e-6)]  # one point: a list of one
 
 
 def test_table_is_readable(capsys):
@@ -287,3 +287,13 @@ def test_exit_status_and_stderr_in_a_subprocess(tmp_path):
     )
     assert res.returncode == 2 and res.stdout == ""
     assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
+
+
+def test_progress_bar_on_stderr_same_numbers(capsys):
+    pytest.importorskip("tqdm")
+    assert main(["gradient", "sum(x**2)", "--at", "1,2,3", "--csv"]) == 0
+    plain = capsys.readouterr().out
+    assert main(["gradient", "sum(x**2)", "--at", "1,2,3", "--csv", "--progress"]) == 0
+    cap = capsys.readouterr()
+    assert cap.out == plain
+    assert "100%" in cap.err and "12/12" in cap.err  # 2n points of a central gradient

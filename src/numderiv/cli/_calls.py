@@ -234,9 +234,8 @@ def run_function_command(args: argparse.Namespace, out: Any) -> None:
                 f"gradient needs a scalar EXPR, got {y.size} values at x = {_short(x)}; "
                 f"use jacobian for a vector f"
             )
-    xin: Any = x[0] if command == "derivative" and x.size == 1 else x
     fn = getattr(_functions, command)
-    value, info = fn(f, xin, **opts)
+    value, info = fn(f, x, **opts)  # derivative: one value per point, also for one
     value = _dense(value)
     error = _dense(info.error)
     step = np.asarray(info.step)
