@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import numpy as np
@@ -206,3 +207,13 @@ def test_missing_file_and_bad_npy(tmp_path, capsys):
     (tmp_path / "x.npy").write_bytes(b"not npy")
     assert main(["grid", str(tmp_path / "x.npy")]) == 2
     assert "not a readable .npy" in capsys.readouterr().err
+
+
+def test_quoted_names_and_crlf(tmp_path, capsys):
+    path = tmp_path / "q.csv"
+    path.write_bytes(b't,"pos, m"\r\n0,0\r\n1,1\r\n2,4\r\n')
+    assert main(["grid", str(path), "--x", "t"]) == 0
+    out = capsys.readouterr().out
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == ["t", "dpos, m/dt"]
+    assert [float(r[1]) for r in rows[1:]] == [0.0, 2.0, 4.0]

@@ -366,6 +366,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("numderiv: interrupted", file=sys.stderr)
         return 130
+    except SystemExit as exc:  # --help and --version: their status, returned
+        return exc.code if isinstance(exc.code, int) else 0
 
 
 def _quiet_stdout() -> None:

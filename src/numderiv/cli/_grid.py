@@ -340,7 +340,8 @@ def run_grid(
         raise GridError("--period needs --periodic")
     fmt = _formatter(precision)
     ys = [j for j in range(len(data.names)) if j != xcol]
-    out.write(",".join(_names(data, xcol, n)) + "\n")
+    # the csv module quotes a name with a comma or a quote in it
+    csv.writer(out, lineterminator="\n").writerow(_names(data, xcol, n))
     if smooth is not None:
         _smooth(out, data, xcol, ys, n, smooth, window, polyorder, lam, cutoff, fmt)
         return
