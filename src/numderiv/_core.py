@@ -514,8 +514,11 @@ def _planned(
     One point per direction and non-zero offset of the scheme (and of the
     check step, with `want_error`); for an elementwise ``f`` every
     broadcasting call counts the elements of ``x``.  Announced to the
-    evaluator before the work (:meth:`Evaluator.expect`).
+    evaluator before the work (:meth:`Evaluator.expect`); 0 without a
+    progress bar, which is all the count is for.
     """
+    if not prov.ev.progress:
+        return 0
     zs = [complex(z) for z in sch.offsets.tolist() if z != 0]
     keys = set(zs)
     if want_error:  # and the scheme at the check step h/2 (see _block_group)
@@ -1093,11 +1096,47 @@ def differentiate(
     elif kinds is None:
         kinds = np.array([_pref(method)], dtype=object)  # one kind for every direction
     with np.errstate(all="ignore"):
+        _announce(prov, h, kinds, method, deriv, order, want_error)
         if method == "complex":
             _refuse_complex_valued(prov)
         return _differentiate(
             prov, h, kinds, method, deriv, order, trange, want_error, eps, default_steps
         )
+
+
+def _by_kind(kinds: NDArray[Any], ndir: int) -> list[tuple[str, NDArray[Any]]]:
+    """The directions of each stencil kind (`kinds` of size 1: all of them)."""
+    if kinds.size == 1 or len(set(kinds.tolist())) == 1:
+        return [(kinds[0], np.arange(ndir))]
+    return [(k, np.flatnonzero(kinds == k)) for k in dict.fromkeys(kinds.tolist())]
+
+
+def _announce(
+    prov: Points | Elements,
+    h: NDArray[Any],
+    kinds: NDArray[Any],
+    method: str,
+    deriv: int,
+    order: int,
+    want_error: bool,
+) -> None:
+    """Announce every evaluation :func:`_differentiate` plans (the progress total).
+
+    Retries (the edge fallback, non-finite columns of a fast path) are
+    announced when they are decided.
+    """
+    ev = prov.ev
+    if not ev.progress:
+        return
+    parts = _by_kind(kinds, h.size)
+    schemes = [scheme(method, k, deriv, order) for k, _ in parts]
+    n = sum(
+        _planned(prov, sch, sel.size, want_error, center=False)
+        for sch, (_, sel) in zip(schemes, parts, strict=True)
+    )
+    if method == "complex" or any(sch.uses_center for sch in schemes):
+        n += _center_cost(prov)
+    ev.expect(n)
 
 
 _Run = Any  # run(kind, idx, h, want_error) -> _Group
@@ -1270,24 +1309,8 @@ def _differentiate(
             prov.ev.expect(_planned(prov, sch, idx.size, err))
         return _run_group(prov, sch, idx, hh, err)
 
-    if kinds.size == 1 or len(set(kinds.tolist())) == 1:
-        by_kind = [(kinds[0], np.arange(ndir))]
-    else:
-        by_kind = [
-            (k, np.flatnonzero(kinds == k)) for k in dict.fromkeys(kinds.tolist())
-        ]
-    # every evaluation planned, announced up front (the progress bar's total)
-    planned = [
-        _planned(
-            prov, scheme(method, k, deriv, order), sel.size, want_error, center=False
-        )
-        for k, sel in by_kind
-    ]
-    needs_x = method == "complex" or any(
-        scheme(method, k, deriv, order).uses_center for k, _ in by_kind
-    )
-    prov.ev.expect(sum(planned) + (_center_cost(prov) if needs_x else 0))
-    groups = [run(k, sel, h[sel], announced=True) for k, sel in by_kind]
+    # announced up front by differentiate (see _announce)
+    groups = [run(k, sel, h[sel], announced=True) for k, sel in _by_kind(kinds, ndir)]
     status = 0
 
     # f non-finite on one side of a point: smaller steps, one-sided where needed
@@ -1465,8 +1488,7 @@ def group_differences(
     step ``step[j]``.  Every column of a group moves at once, each by its
     own stencil: the ``k``-th point of a group is ``x + sum_j z_jk step[j]
     e_j``, ``z_jk`` the ``k``-th non-zero offset of column ``j``'s stencil,
-    so a group costs one evaluation per non-zero offset (the kinds used
-    must have as many; ``f(x)`` is `f0`).  Returns, for each pair
+    so a group costs one evaluation per non-zero offset (``f(x)`` is `f0`).  Returns, for each pair
     ``(rows[e], cols[e])`` (an entry of the structure), ``sum_k w_k
     f_rows[e](x_k) / denom[cols[e]]`` with ``denom = step`` by default:
     the caller may divide by the steps really taken.  The complex step
@@ -1496,11 +1518,8 @@ def group_differences(
         k: [i for i, z in enumerate(sc.offsets.tolist()) if z != 0]
         for k, sc in schemes.items()
     }
+    # a stencil of order p has p non-zero offsets, whatever its kind
     K = len(nonzero[used[0]]) if used else 0
-    if any(len(v) != K for v in nonzero.values()):
-        raise ValueError(
-            f"group_differences: the kinds {used} have stencils of different sizes"
-        )
     imaginary = any(sc.is_complex for sc in schemes.values())
     G = int(np.max(groups)) + 1 if groups.size else 0
     members = [np.flatnonzero(groups == g) for g in range(G)]

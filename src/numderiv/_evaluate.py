@@ -321,6 +321,11 @@ class Evaluator:
         self.ncalls += nfev if ncalls is None else ncalls
         self._tick(nfev)
 
+    @property
+    def progress(self) -> bool:
+        """Whether a progress bar is shown (``progress=True``)."""
+        return self._progress
+
     def expect(self, k: int) -> None:
         """Announce `k` more evaluations, before making them: the bar's total.
 
