@@ -63,4 +63,4 @@ docs: $(STAMP_DOCS)
 	$(BIN)/python -m sphinx -E -W --keep-going -b html docs docs/_build/html
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache docs/_build docs/api/generated
