@@ -54,7 +54,7 @@ _FUNCTION_COMMANDS = {
 _EXPR_HELP = (
     "a formula in x, e.g. 'sum(x**2)' or '[sin(x[0]*x[1]), exp(x[2])]' (a list "
     "for a vector f); x[i] indexing, + - * / // %% **, comparisons, numbers, "
-    "pi e tau inf nan and the functions listed in 'numderiv jacobian --help'"
+    "pi e tau inf nan and the functions listed at the end of this help"
 )
 # options whose value may start with '-' (a negative number): "--at -1,2"
 # becomes "--at=-1,2" before argparse sees it
@@ -80,8 +80,6 @@ def _one_line(text: str, limit: int = 600) -> str:
 
 
 def _function_options(p: argparse.ArgumentParser, command: str) -> None:
-    from ._expr import CONSTANTS, FUNCTIONS
-
     p.add_argument("expr", nargs="?", metavar="EXPR", help=_EXPR_HELP)
     p.add_argument(
         "--func",
@@ -182,7 +180,13 @@ def _function_options(p: argparse.ArgumentParser, command: str) -> None:
     )
     g.add_argument("--noise", metavar="S", help="absolute noise of f (per output)")
     _output_options(p)
-    p.epilog = (
+    p.epilog = _expr_epilog()
+
+
+def _expr_epilog() -> str:
+    from ._expr import CONSTANTS, FUNCTIONS
+
+    return (
         "EXPR functions: "
         + ", ".join(sorted(FUNCTIONS))
         + "; constants: "
@@ -269,6 +273,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="The error of the n-th derivative of a scalar f against the "
         "step, for each method, with the step numderiv chooses marked '*'.",
     )
+    s.epilog = _expr_epilog()
     s.add_argument("expr", nargs="?", metavar="EXPR", help=_EXPR_HELP)
     s.add_argument(
         "--func",
