@@ -20,11 +20,8 @@ from ._xp import data_array_xp, foreign_namespace, host_array, refuse
 __all__ = ["smooth_derivative"]
 
 METHODS = ("savgol", "spline", "spectral")
-# Why a method has no array-API path (its arrays are refused, not converted).
-_NEEDS = {
-    "spline": "scipy.interpolate.make_smoothing_spline works on NumPy arrays",
-    "spectral": "its automatic cut-off takes medians, which the array API lacks",
-}
+# Why the spline has no array-API path (its arrays are refused, not converted).
+_NEEDS_NUMPY = "scipy.interpolate.make_smoothing_spline works on NumPy arrays"
 
 
 def _uniform_step(info: Any, x: Any, method: str) -> float:
@@ -135,27 +132,50 @@ def _spline(
     return np.moveaxis(np.asarray(spl(x, nu=n)), 0, ax)
 
 
-def _spectral(f: NDArray[Any], h: float, n: int, ax: int, cutoff: Any) -> NDArray[Any]:
-    npts = f.shape[ax]
-    real = not np.iscomplexobj(f)
-    spec = np.fft.rfft(f, axis=ax) if real else np.fft.fft(f, axis=ax)
+def _wavenumbers(
+    npts: int, h: float, n: int, real: bool
+) -> tuple[NDArray[Any], NDArray[Any]]:
+    """The angular wavenumbers of the FFT modes and the multipliers ``(i k)**n``."""
     k = 2 * np.pi * (np.fft.rfftfreq(npts, h) if real else np.fft.fftfreq(npts, h))
     mult = (1j * k) ** n
     if npts % 2 == 0 and n % 2 == 1:
         # the Nyquist mode has no well-defined odd derivative (its sine part
         # is not sampled): drop it, as is standard
         mult[npts // 2] = 0
+    return k, mult
+
+
+def _cutoff_keep(k: NDArray[np.float64], h: float, cutoff: Any) -> NDArray[np.bool_]:
+    """The modes below an explicit cut-off (a fraction of Nyquist)."""
+    c = float(cutoff)
+    if not 0 < c <= 1:
+        raise ValueError(
+            f"cutoff must be in (0, 1] (a fraction of Nyquist), got {cutoff!r}"
+        )
+    return np.abs(k) <= c * np.pi / abs(h) * (1 + 1e-12)
+
+
+def _upper_modes(nmodes: int, npts: int) -> NDArray[np.bool_]:
+    """The modes in the upper half of the frequencies, where the noise is measured."""
+    freq = (
+        np.abs(np.fft.fftfreq(npts)[:nmodes])
+        if nmodes == npts
+        else np.arange(nmodes) / npts
+    )
+    return freq >= 0.25
+
+
+def _spectral(f: NDArray[Any], h: float, n: int, ax: int, cutoff: Any) -> NDArray[Any]:
+    npts = f.shape[ax]
+    real = not np.iscomplexobj(f)
+    spec = np.fft.rfft(f, axis=ax) if real else np.fft.fft(f, axis=ax)
+    k, mult = _wavenumbers(npts, h, n, real)
     shape = [1] * f.ndim
     shape[ax] = -1
     if cutoff is None:
         keep = _auto_keep(spec, ax, npts)
     else:
-        c = float(cutoff)
-        if not 0 < c <= 1:
-            raise ValueError(
-                f"cutoff must be in (0, 1] (a fraction of Nyquist), got {cutoff!r}"
-            )
-        keep = (np.abs(k) <= c * np.pi / abs(h) * (1 + 1e-12)).reshape(shape)
+        keep = _cutoff_keep(k, h, cutoff).reshape(shape)
     spec = spec * mult.reshape(shape) * keep
     if real:
         return np.fft.irfft(spec, n=npts, axis=ax)
@@ -175,19 +195,66 @@ def _auto_keep(spec: NDArray[Any], ax: int, npts: int) -> NDArray[np.bool_]:
     through, and differentiation amplifies a stray high mode by ``k**n``.)
     """
     mag = np.abs(spec)
-    nmodes = mag.shape[ax]
-    freq = (
-        np.abs(np.fft.fftfreq(npts)[:nmodes])
-        if nmodes == npts
-        else np.arange(nmodes) / npts
-    )
-    upper = freq >= 0.25
+    upper = _upper_modes(mag.shape[ax], npts)
     if not np.any(upper):
         return np.ones(mag.shape, dtype=bool)
     med = np.median(np.compress(upper, mag, axis=ax), axis=ax, keepdims=True)
     scale = med / math.sqrt(2 * math.log(2))
     thresh = scale * math.sqrt(8 * math.log(max(npts, 2)))
     return np.asarray(mag > thresh)
+
+
+def _spectral_xp(xp: Any, f: Any, h: float, n: int, ax: int, cutoff: Any) -> Any:
+    """:func:`_spectral` in the array namespace `xp` (its ``fft`` extension).
+
+    The wavenumbers, multipliers and cut-off are computed on the host as for
+    NumPy data and moved to the device; the transforms, the products and
+    the noise floor's median (a sort along the axis) run in the namespace.
+    The dtypes are NumPy's: the multipliers are complex128, so the result
+    is float64 (complex128 for complex data) whatever the input precision.
+    """
+    from array_api_compat import device
+
+    dev = device(f)
+    npts = f.shape[ax]
+    real = not xp.isdtype(f.dtype, "complex floating")
+    spec = xp.fft.rfft(f, axis=ax) if real else xp.fft.fft(f, axis=ax)
+    k, mult = _wavenumbers(npts, h, n, real)
+    shape = tuple(-1 if i == ax else 1 for i in range(f.ndim))
+    if cutoff is None:
+        keep = _auto_keep_xp(xp, spec, ax, npts)
+    else:
+        keep = xp.reshape(xp.asarray(_cutoff_keep(k, h, cutoff), device=dev), shape)
+    m = xp.reshape(xp.asarray(mult, dtype=xp.complex128, device=dev), shape)
+    spec = spec * m * xp.astype(keep, xp.complex128)
+    if real:
+        return xp.fft.irfft(spec, n=npts, axis=ax)
+    return xp.fft.ifft(spec, axis=ax)
+
+
+def _auto_keep_xp(xp: Any, spec: Any, ax: int, npts: int) -> Any:
+    """:func:`_auto_keep` in the namespace `xp`: the median is a sort's middle."""
+    from array_api_compat import device
+
+    dev = device(spec)
+    mag = xp.abs(spec)
+    upper = np.flatnonzero(_upper_modes(mag.shape[ax], npts))
+    if upper.size == 0:
+        return xp.ones(tuple(mag.shape), dtype=xp.bool, device=dev)
+    sel = xp.take(mag, xp.asarray(upper, device=dev), axis=ax)
+    srt = xp.sort(sel, axis=ax)
+    m = upper.size
+
+    def mid(i: int) -> Any:
+        idx: list[Any] = [slice(None)] * srt.ndim
+        idx[ax] = slice(i, i + 1)
+        return srt[tuple(idx)]
+
+    # numpy.median: the middle element, or the mean of the two middle ones
+    med = mid(m // 2) if m % 2 else (mid(m // 2 - 1) + mid(m // 2)) / 2
+    scale = med / math.sqrt(2 * math.log(2))
+    thresh = scale * math.sqrt(8 * math.log(max(npts, 2)))
+    return mag > thresh
 
 
 def smooth_derivative(
@@ -207,11 +274,12 @@ def smooth_derivative(
     Parameters
     ----------
     y : array_like
-        Noisy samples.  With ``method="savgol"``, PyTorch, CuPy, JAX or
-        array-api-strict arrays are filtered in their own namespace and on
-        their device (SciPy's filter matrix, moved there, applied in
-        float64); ``"spline"`` and ``"spectral"`` need NumPy arrays and refuse
-        others with :class:`TypeError`.
+        Noisy samples.  With ``method="savgol"`` or ``"spectral"``, PyTorch,
+        CuPy, JAX or array-api-strict arrays are differentiated in their own
+        namespace and on their device (SciPy's filter matrix moved there and
+        applied in float64; the namespace's ``fft``), giving arrays of that
+        kind; ``"spline"`` needs NumPy arrays and refuses others with
+        :class:`TypeError`.
     x : scalar or array_like, optional
         The spacing of a uniform grid (default 1) or the 1-D coordinates
         along `axis` (finite, strictly increasing).
@@ -249,8 +317,8 @@ def smooth_derivative(
     Raises
     ------
     TypeError
-        If `y` is not numeric, or is not a NumPy array with a method that
-        needs one (``"spline"``, ``"spectral"``).
+        If `y` is not numeric, or is not a NumPy array with
+        ``method="spline"``.
     ValueError
         If `method` is unknown, `n` is invalid, `y` has no points along
         `axis`, `x` is bad or not uniform for a method that needs it, or a
@@ -298,8 +366,8 @@ def smooth_derivative(
         )
     xp = foreign_namespace(y)
     if xp is not None:
-        if method != "savgol":
-            raise refuse(xp, y, f"smooth_derivative(method={method!r})", _NEEDS[method])
+        if method == "spline":
+            raise refuse(xp, y, "smooth_derivative(method='spline')", _NEEDS_NUMPY)
         f, _ = data_array_xp(xp, y)
         x = host_array(x, "x")
     else:
@@ -343,8 +411,10 @@ def smooth_derivative(
             )
         return _spline(f, xs, n, ax, lam)
     h = _uniform_step(info, x, method)
-    if xp is not None:
+    if xp is not None and method == "savgol":
         return _savgol_xp(xp, f, h, n, ax, window, polyorder)
+    if xp is not None:
+        return _spectral_xp(xp, f, h, n, ax, cutoff)
     if method == "savgol":
         return _savgol(f, h, n, ax, window, polyorder)
     return _spectral(f, h, n, ax, cutoff)
