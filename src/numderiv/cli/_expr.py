@@ -42,8 +42,9 @@ Libraries weighed (the decision, and why):
   NumPy broadcasting.
 - ``numexpr`` evaluates elementwise expressions fast, but has no indexing
   ``x[i]`` and no reductions inside an expression, and its ``evaluate``
-  compiles the string with Python (its regex sanitiser was bypassed,
-  PYSEC-2023-163, and was later replaced by an AST allow-list).
+  compiles the string with Python: arbitrary code through it was reported
+  (PYSEC-2023-163), the regex sanitiser added then was found bypassable
+  and has been replaced by an AST allow-list (pydata/numexpr#564).
 
 None is a dependency of numderiv.  An allow-list over ~20 node types,
 interpreted directly, is about 200 lines that can be read in one sitting and
