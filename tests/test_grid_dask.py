@@ -269,3 +269,17 @@ def test_divergence_and_curl_equal_in_memory(boundary):
         nd.grid.divergence(da.ones((3, 4, 4), chunks=2))
     with pytest.raises(ValueError, match="curl needs a 2-D field"):
         nd.grid.curl(da.ones((1, 4), chunks=2))
+
+
+@pytest.mark.parametrize("fn", ["smooth_derivative", "turning_points"])
+def test_in_memory_only_functions_refuse_dask_and_dataarrays_by_name(fn):
+    import xarray as xr
+
+    y = np.sin(np.linspace(0, 3, 40))
+    f = getattr(nd.grid, fn)
+    with pytest.raises(TypeError, match=f"{fn} does not take a Dask array"):
+        f(da.from_array(y, chunks=10))
+    with pytest.raises(TypeError, match=f"{fn} does not take an xarray DataArray"):
+        f(xr.DataArray(y, dims="x"))
+    # the NumPy path is unchanged
+    assert np.asarray(f(y)).size > 0

@@ -78,6 +78,28 @@ def backend_for(y: Any, dim: Any = None) -> ModuleType | None:
     return None
 
 
+def refuse_labelled_or_lazy(y: Any, where: str, why: str) -> None:
+    """A DataArray or Dask array where only in-memory arrays are handled.
+
+    Converting either silently would drop the labels or load the whole
+    array; the error names the function and says what to do instead.
+    """
+    xr = sys.modules.get("xarray")
+    if xr is not None and isinstance(y, xr.DataArray):
+        raise TypeError(
+            f"{where} does not take an xarray DataArray ({why}); pass its "
+            "values (y.values) and coordinates, or use gradient, derivative or "
+            "laplacian, which keep the labels"
+        )
+    dask_array = sys.modules.get("dask.array")
+    if dask_array is not None and isinstance(y, dask_array.Array):
+        raise TypeError(
+            f"{where} does not take a Dask array ({why}); compute it first "
+            "(y.compute()) if it fits in memory, or use gradient, derivative or "
+            "laplacian, which are lazy"
+        )
+
+
 # ---------------------------------------------------------------------------
 # Chunks and the plan of one chunk
 # ---------------------------------------------------------------------------

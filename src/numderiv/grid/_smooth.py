@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._dask import refuse_labelled_or_lazy
 from ._validate import check_deriv, index, normalize_axis_index, spacing_for_axis
 from ._xp import data_array_xp, foreign_namespace, host_array, refuse
 
@@ -359,6 +360,9 @@ def smooth_derivative(
     spline True
     spectral True
     """
+    refuse_labelled_or_lazy(
+        y, "smooth_derivative", "its fits need the whole axis in memory"
+    )
     n = check_deriv(n)
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(

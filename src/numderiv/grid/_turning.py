@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._dask import refuse_labelled_or_lazy
 from ._derivative import derivative
 from ._validate import spacing_for_axis
 from ._xp import foreign_namespace, refuse
@@ -63,6 +64,7 @@ def turning_points(y: ArrayLike, x: ArrayLike | None = None) -> NDArray[Any]:
     >>> nd.grid.turning_points(-((x - 0.7) ** 2), x)
     array([0.7])
     """
+    refuse_labelled_or_lazy(y, "turning_points", "it returns positions of samples")
     if (xp := foreign_namespace(y)) is not None:
         raise refuse(
             xp,
