@@ -771,7 +771,9 @@ def _batch_group(prov: Points, sch: Scheme, h: NDArray[Any]) -> _Group:
     ):
         # f kept no reference to the points (the count of references to them
         # is what it was before the call): their memory takes the result,
-        # which saves allocating and touching a new array
+        # which saves allocating and touching a new array.  Kept on an A/B
+        # (Issue 10, interleaved in one run, 41 pairs): the vectorized
+        # Jacobian n = 1000 takes 7.0% longer with a new array, n = 100 1.5%
         value = X.reshape(-1)[: M * n].reshape(M, n)
     else:
         value = np.empty((M, n), dtype=dt)
