@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import numderiv as nd
-from numderiv.grid._xp import foreign_namespace, host_array
+from numderiv._arrays import foreign_namespace, host_array
 
 array_api_strict = pytest.importorskip("array_api_strict")
 compat = pytest.importorskip("array_api_compat")

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._arrays import foreign_namespace
 from ._dask import backend_for
 from ._engine import Term, execute, make_plan, min_points
 from ._validate import (
@@ -18,7 +19,7 @@ from ._validate import (
     normalize_axis_tuple,
     spacing_for_axis,
 )
-from ._xp import data_array_xp, execute_xp, foreign_namespace, host_spacing
+from ._xp import data_array_xp, execute_xp, host_spacing
 
 __all__ = ["gradient"]
 

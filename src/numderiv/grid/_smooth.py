@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._arrays import foreign_namespace, host_array, refuse
 from ._dask import refuse_labelled_or_lazy
 from ._validate import check_deriv, index, normalize_axis_index, spacing_for_axis
-from ._xp import data_array_xp, foreign_namespace, host_array, refuse
+from ._xp import data_array_xp
 
 __all__ = ["smooth_derivative"]
 

@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._arrays import foreign_namespace, refuse
 from ._dask import refuse_labelled_or_lazy
 from ._derivative import derivative
 from ._validate import spacing_for_axis
-from ._xp import foreign_namespace, refuse
 
 __all__ = ["turning_points"]
 
