@@ -11,11 +11,13 @@ array arrives (the ``arrays`` extra).
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
-__all__ = ["foreign_namespace", "host_array", "refuse"]
+__all__ = ["DeviceCall", "foreign_namespace", "host_array", "on_device", "refuse"]
 
 # Libraries whose arrays are array-API arrays without (always) carrying
 # ``__array_namespace__`` themselves (PyTorch tensors do not).
@@ -107,3 +109,101 @@ def refuse(xp: Any, y: Any, path: str, reason: str, name: str = "y") -> TypeErro
         f"(namespace {xp.__name__}); numderiv does not convert the data silently: "
         f"copy it to NumPy yourself, or use a method with an array-API path"
     )
+
+
+# --- the function API: f gets points of the namespace and device of x --------
+
+# options of the entry points that are f's own objects, handed over as given
+_OWN = frozenset({"args", "kwargs"})
+# options whose paths need NumPy arrays, and why
+_NUMPY_ONLY = {
+    "workers": "the points go to other threads or processes as NumPy arrays",
+    "sparsity": "the column colouring and compressed differences are NumPy code",
+    "as_linear_operator": "scipy.sparse.linalg.LinearOperator works on NumPy arrays",
+}
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class DeviceCall:
+    """``f`` seen by the engine: points in, as arrays of ``xp`` on ``device``.
+
+    The engine builds the points on the host (the steps and weights are
+    exact there); each batch goes to the device in one copy (a copy, so
+    that ``f`` may keep it while the engine reuses its own buffer), and
+    what ``f`` returns comes back to the host for the differences.
+    """
+
+    def __init__(self, fun: Callable[..., Any], xp: Any, device: Any) -> None:
+        self.fun, self.xp, self.device = fun, xp, device
+        self.__name__ = getattr(fun, "__name__", type(fun).__name__)
+
+    def __call__(self, X: Any, *args: Any, **kwargs: Any) -> Any:
+        pts = self.xp.asarray(np.asarray(X), device=self.device, copy=True)
+        y = self.fun(pts, *args, **kwargs)
+        if isinstance(y, list | tuple):
+            return np.asarray([host_array(v, "the output of f") for v in y])
+        return host_array(y, "the output of f")
+
+
+def _host_option(name: str, value: Any) -> Any:
+    if name in _OWN:
+        return value
+    if isinstance(value, list | tuple):
+        return type(value)(_host_option(name, v) for v in value)
+    return host_array(value, name)
+
+
+def on_device(fn: Callable[P, R]) -> Callable[P, R]:
+    """Let entry point `fn` (``fn(f, x, ...)``) take `x` of any array-API library.
+
+    NumPy input goes straight through (one type check).  For an array of
+    another library (PyTorch, CuPy, JAX, array-api-strict), `f` is called
+    on points of that namespace and device (:class:`DeviceCall`), the other
+    array options (`v`, `f0`, bounds, steps, `directions`, `noise`) are
+    copied to the host, and the derivative is returned as an array of that
+    namespace on that device, in the dtype the NumPy path gives; `info`
+    keeps NumPy arrays.  The paths that need NumPy (`workers`, `sparsity`,
+    `as_linear_operator`) raise a TypeError naming them.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        x = args[1] if len(args) > 1 else kwargs.get("x")
+        if not _is_foreign(x):
+            return fn(*args, **kwargs)
+        xp = foreign_namespace(x, "x")
+        if xp is None:
+            return fn(*args, **kwargs)
+        for opt, why in _NUMPY_ONLY.items():
+            val = kwargs.get(opt)
+            if val is not None and val is not False:
+                raise TypeError(
+                    f"{opt}={_short(val)} needs NumPy arrays ({why}), got x of type "
+                    f"{_kind(x)} (namespace {xp.__name__}); numderiv does not "
+                    "convert silently: pass x as a NumPy array, or leave out "
+                    f"{opt}"
+                )
+        device = _compat("x", x).device(x)
+        pos = list(args)
+        f = pos[0] if pos else kwargs.pop("f")
+        g = DeviceCall(f, xp, device)  # type: ignore[arg-type]
+        rest = [host_array(v, f"argument {i + 2}") for i, v in enumerate(pos[2:])]
+        host_x = host_array(x, "x")
+        opts = {k: _host_option(k, v) for k, v in kwargs.items() if k != "x"}
+        out: Any = fn(g, host_x, *rest, **opts)  # type: ignore[arg-type]
+
+        def back(value: Any) -> Any:
+            return xp.asarray(np.ascontiguousarray(value), device=device)
+
+        if isinstance(out, tuple):
+            return (back(out[0]), *out[1:])  # type: ignore[return-value]
+        return back(out)
+
+    return wrapper
+
+
+def _short(v: Any) -> str:
+    r = " ".join(repr(v).split())
+    return r if len(r) <= 60 else r[:57] + "..."

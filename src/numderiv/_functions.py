@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._adaptive import AdaptiveOutcome, run_directions, sensitivity_gain
 from ._adaptive import steps as _steps_for
+from ._arrays import on_device
 from ._core import (
     Directions,
     Elements,
@@ -189,6 +190,7 @@ _DOC_OPTIONS = """
         the noise dominates.  Default: a few ulps of ``|f|``."""
 
 
+@on_device
 def jacobian(
     f: Callable[..., Any],
     x: ArrayLike,
@@ -354,6 +356,7 @@ def _jacobian(
     return J, _info(ev, c, out, err, out.step)
 
 
+@on_device
 def gradient(
     f: Callable[..., Any],
     x: ArrayLike,
@@ -426,6 +429,7 @@ def gradient(
     return J[0]
 
 
+@on_device
 def hessian(
     f: Callable[..., Any],
     x: ArrayLike,
@@ -616,6 +620,7 @@ def _refuse_with_operator(**opts: Any) -> None:
             )
 
 
+@on_device
 def derivative(
     f: Callable[..., Any],
     x: ArrayLike,
@@ -735,6 +740,7 @@ def _norm_scale(x: NDArray[Any]) -> NDArray[Any]:
     return np.array([max(1.0, float(np.max(np.abs(x))))], dtype=x.dtype)
 
 
+@on_device
 def jvp(
     f: Callable[..., Any],
     x: ArrayLike,
@@ -838,6 +844,7 @@ def _jvp_core(
     return jv, err, out
 
 
+@on_device
 def hvp(
     f: Callable[..., Any],
     x: ArrayLike,
