@@ -53,7 +53,7 @@ from numpy.typing import NDArray
 from ._core import ROUNDOFF_ULPS, Elements, Outcome, Points, differentiate
 from ._result import worst_status
 from ._stencil import _exact_weights
-from ._steps import Scheme, input_noise_gain, scheme, user_or_default_steps
+from ._steps import Scheme, _pref, input_noise_gain, scheme, user_or_default_steps
 from ._validate import Common
 
 #: a jump of the search (a new run) moves the step by about this factor
@@ -800,7 +800,7 @@ def steps(
     if sch is None:
         sch = scheme(
             c.method,
-            "central" if c.method in ("central", "complex") else c.method,
+            _pref(c.method),
             deriv,
             c.order,
         )

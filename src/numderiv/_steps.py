@@ -29,12 +29,13 @@ KINDS = ("central", "forward", "backward")
 
 
 def _pref(method: str) -> str:
-    """The stencil kind a method prefers: central for the central and complex methods.
+    """The stencil kind a method prefers: central for the central, complex and
+    adaptive methods.
 
-    >>> _pref("complex"), _pref("backward")
-    ('central', 'backward')
+    >>> _pref("complex"), _pref("adaptive"), _pref("backward")
+    ('central', 'central', 'backward')
     """
-    return "central" if method in ("central", "complex") else method
+    return "central" if method in ("central", "complex", "adaptive") else method
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from ._adaptive import run_directions, sensitivity_gain, steps
 from ._core import Directions, Outcome, Points
 from ._evaluate import Evaluator
 from ._sparse import as_structure, check_groups, color_columns
-from ._steps import choose_kinds
+from ._steps import _pref, choose_kinds
 from ._validate import Common
 
 _KIND_CODE = {"central": 0, "forward": 1, "backward": 2}
@@ -91,7 +91,7 @@ def sparse_jacobian(
     x = c.x
     n = x.size
     g = color_columns(S) if groups is None else groups
-    pref = "central" if c.method in ("central", "complex", "adaptive") else c.method
+    pref = _pref(c.method)
     h = steps(c, x, 1)
     if c.bounded and c.adaptive is None:
         assert c.lb is not None
