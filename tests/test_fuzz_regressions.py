@@ -64,3 +64,14 @@ def test_derivative_of_empty_complex_x_has_a_real_error():
     assert info.error.dtype == np.float64 and info.step.dtype == np.float64
     _, info1 = nd.derivative(np.exp, np.array([1.0 + 1.0j]), full_output=True)
     assert info1.error.dtype == info.error.dtype
+
+
+def test_taylor_refuses_a_bad_radius_for_an_empty_x_too():
+    # the radius was checked on its broadcast to x's shape: empty for an
+    # empty x, so radius=-1 went through
+    with pytest.raises(ValueError, match=r"radius must be positive and finite.*-1\.0"):
+        nd.taylor(np.exp, np.empty(0), 0, radius=-1.0)
+    with pytest.raises(ValueError, match=r"radius must be positive and finite.*nan"):
+        nd.taylor(np.exp, np.empty((2, 0)), 3, radius=np.nan)
+    c = nd.taylor(np.exp, np.empty(0), 2, radius=0.5)
+    assert c.shape == (3, 0)

@@ -121,6 +121,12 @@ def _check_taylor(
                 f"radius must be None or a positive number or array, got "
                 f"{_short(radius)}"
             ) from exc
+        # the values given are checked, not their broadcast (empty for an
+        # empty x, which would let any radius through)
+        if not (np.all(np.isfinite(r)) and np.all(r > 0)):
+            raise ValueError(
+                f"radius must be positive and finite, got radius={_short(radius)}"
+            )
         try:
             r = np.broadcast_to(r, arr.shape)
         except ValueError:
@@ -128,10 +134,6 @@ def _check_taylor(
                 f"radius must be a scalar or broadcast to the shape of x "
                 f"{arr.shape}, got shape {r.shape}"
             ) from None
-        if not (np.all(np.isfinite(r)) and np.all(r > 0)):
-            raise ValueError(
-                f"radius must be positive and finite, got radius={_short(radius)}"
-            )
         rad = np.array(r, dtype=np.float64).reshape(-1)
     if not isinstance(args, tuple):
         raise TypeError(f"args must be a tuple, got {_short(args)}")

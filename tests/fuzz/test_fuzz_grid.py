@@ -70,6 +70,23 @@ def coordinates(draw: Any, n: int, *, uniform: bool | None = None) -> np.ndarray
     return x0 + np.concatenate([[0.0], np.cumsum(d[: n - 1])]) if n else np.empty(0)
 
 
+def grid_attempt(entry: str, fn: Any, y: Any, *args: Any, **kwargs: Any) -> Any:
+    """:func:`attempt` for a grid function on data that may hold inf.
+
+    DEFECT (grid/_engine.py, not this suite's to fix; see the report):
+    ``inf - inf`` in the data leaks NumPy's "invalid value" RuntimeWarning
+    (np.gradient warns too; numderiv promises no leaked warning).  Only that
+    case is tolerated: a warning on finite data still fails.
+    """
+    try:
+        return attempt(entry, fn, y, *args, **kwargs)
+    except RuntimeWarning:
+        ya = np.asarray(y)
+        if ya.dtype.kind in "fc" and not np.isfinite(ya).all():
+            assume(False)
+        raise
+
+
 def _numpy(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Call NumPy quietly: its own warnings (inf - inf) are not under test."""
     try:
@@ -148,22 +165,14 @@ def gradient_call(draw: Any) -> tuple[np.ndarray, tuple[Any, ...], dict[str, Any
 @given(call=gradient_call())
 def test_gradient_against_numpy(call: Any) -> None:
     y, spacing, kwargs = call
-    try:
-        r = attempt(
-            "grid.gradient",
-            nd.grid.gradient,
-            y,
-            *spacing,
-            names=("y", "spacing", "varargs", "f"),
-            **kwargs,
-        )
-    except RuntimeWarning:
-        # DEFECT (grid/_engine.py, not this suite's to fix; see the report):
-        # inf - inf in the data leaks NumPy's "invalid value" RuntimeWarning
-        # (np.gradient warns too; numderiv promises no leaked warning).
-        if (np.iscomplexobj(y) and not np.isfinite(y).all()) or np.isinf(y).sum() >= 1:
-            assume(False)
-        raise
+    r = grid_attempt(
+        "grid.gradient",
+        nd.grid.gradient,
+        y,
+        *spacing,
+        names=("y", "spacing", "varargs", "f"),
+        **kwargs,
+    )
     if y.dtype == np.bool_ and refused(r):
         return  # booleans refused by name: NumPy cannot difference them either
     if kwargs["edge_order"] not in (1, 2):
@@ -276,7 +285,7 @@ def test_derivative_bad_and_odd_input(y: Any, data: Any) -> None:
     boundary = data.draw(st.sampled_from(("one-sided", "periodic", "reflect")))
     axis = data.draw(st.integers(-3, 2))
     x = data.draw(st.sampled_from((None, 1.0, 0.0, -1.0, np.nan, "x")))
-    r = attempt(
+    r = grid_attempt(
         "grid.derivative",
         nd.grid.derivative,
         y,
@@ -393,7 +402,7 @@ def test_operators_odd_input(F: Any, data: Any) -> None:
         ("grid.divergence", nd.grid.divergence),
         ("grid.curl", nd.grid.curl),
     ):
-        attempt(
+        grid_attempt(
             name, fn, F, accuracy=acc, boundary=boundary, names=("F", "y", "spacing")
         )
 
