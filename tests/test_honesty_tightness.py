@@ -194,4 +194,3 @@ def test_estimate_is_not_absurdly_loose(method, order):
     assert 1.0 <= med <= 1000.0, (med, ratios)
     loose = {k: v for k, v in ratios.items() if v > 1e5}
     assert not loose, loose
-
