@@ -132,6 +132,12 @@ def attempt(
     except UserError as exc:
         if not user_error:
             raise
+        # propagated as it was raised, with a note naming the point
+        notes = " ".join(getattr(exc, "__notes__", []))
+        # ("at x = ...", or for a vectorized call "at one of the points of ...")
+        assert "point" in notes or re.search(r"\bx\b", notes), (
+            f"{entry}: f's exception has no note naming the point: {notes!r}"
+        )
         OUTCOMES[entry]["user"] += 1
         result: Any = Refused(exc)
     except (ValueError, TypeError) as exc:

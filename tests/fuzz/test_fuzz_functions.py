@@ -403,8 +403,8 @@ def test_jacobian_and_gradient(kind: str, fkind: str, x: Any, data: Any) -> None
         return
     if refused(r):
         # what a valid draw may still be refused for, by name
-        msg = str(r.exc)
-        assert opts["method"] in ("complex",) or "bounds" in opts or "f" in msg, msg
+        # (measured: only bounds that leave no room for the stencil)
+        assert "bounds" in opts, r.exc
         return
     val, info = _info_of(r, opts["full_output"])
     if sparse is not None:
@@ -455,6 +455,7 @@ def test_hessian(fkind: str, x: Any, data: Any) -> None:
         assert refused(r), f"hessian accepted {bad}={opts.get(bad)!r}"
         return
     if refused(r):
+        assert "bounds" in opts, r.exc  # only a box with no room for the stencil
         return
     val, info = _info_of(r, opts["full_output"])
     exact = exact_hessian(fkind, x.astype(float).reshape(-1), scale)
@@ -525,6 +526,8 @@ def test_jvp_and_hvp(kind: str, fkind: str, x: Any, data: Any) -> None:
         assert refused(r), f"{kind} accepted {bad or 'v'} (x={x!r})"
         return
     if refused(r):
+        # a box with no room, or a v beyond the range of x's dtype (float32)
+        assert "bounds" in opts or "range of float32" in str(r.exc), r.exc
         return
     val, info = _info_of(r, opts["full_output"])
     _check_dtype(val, x)
