@@ -26,11 +26,18 @@ except ImportError:  # run as a script
     from _common import Row, paired_times  # type: ignore[no-redef]
 
 _A = np.random.default_rng(0).normal(size=(150, 150)) + 150 * np.eye(150)
+_B = np.random.default_rng(1).normal(size=(400, 400)) + 400 * np.eye(400)
 
 
 def _costly(x: Any) -> Any:
     """A scalar f costing about a linear solve of order 150 per call."""
     y = np.linalg.solve(_A, np.resize(x, 150))
+    return float(np.sum(np.sin(y)) + np.sum(x**2))
+
+
+def _expensive(x: Any) -> Any:
+    """A scalar f costing about a linear solve of order 400 (a few ms) per call."""
+    y = np.linalg.solve(_B, np.resize(x, 400))
     return float(np.sum(np.sin(y)) + np.sum(x**2))
 
 
@@ -56,6 +63,10 @@ def _cases() -> list[tuple[str, Callable[[str], Any]]]:
         (
             "gradient n=10 of an f costing a 150x150 solve",
             lambda m: nd.gradient(_costly, x10, method=m, full_output=True),
+        ),
+        (
+            "gradient n=10 of an f costing a 400x400 solve",
+            lambda m: nd.gradient(_expensive, x10, method=m, full_output=True),
         ),
     ]
 
