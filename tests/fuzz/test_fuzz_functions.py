@@ -282,6 +282,22 @@ def _split(opts: dict[str, Any]) -> tuple[dict[str, Any], str | None, float, flo
     return opts, bad, float(a), float(scale)
 
 
+def draw_f0(data: Any, f: Any, x: np.ndarray, opts: dict[str, Any], bad: Any) -> Any:
+    """Maybe an f0 in opts: f(x) itself, or (when nothing else is bad) one of
+    the wrong shape, which must be refused naming f0.  Returns the new bad."""
+    if bad is not None or not np.isfinite(x).all():
+        return bad
+    kind = data.draw(st.sampled_from((None, None, None, "right", "wrong")))
+    args = opts.get("args", ())
+    kwargs = opts.get("kwargs") or {}
+    if kind == "right":
+        opts["f0"] = f(x.astype(result_dtype(x.dtype)).reshape(-1), *args, **kwargs)
+    elif kind == "wrong":
+        opts["f0"] = np.ones(np.size(f(x.reshape(-1).astype(float))) + 2)
+        return "f0"
+    return bad
+
+
 def fn_attempt(entry: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
     """:func:`attempt`, tolerating one known defect of ``_core``.
 
@@ -393,6 +409,7 @@ def test_jacobian_and_gradient(kind: str, fkind: str, x: Any, data: Any) -> None
             "csr": scipy.sparse.csr_array(S),
             "groups": (S, nd.color_columns(S)),
         }[sparse]
+    bad = draw_f0(data, f, x, opts, bad)
     fn = nd.gradient if kind == "gradient" else nd.jacobian
     r = fn_attempt(kind, fn, f, x, names=("f", "x"), **opts)
     if not np.isfinite(x).all():
@@ -400,6 +417,7 @@ def test_jacobian_and_gradient(kind: str, fkind: str, x: Any, data: Any) -> None
         return
     if bad is not None:
         assert refused(r), f"{kind} accepted {bad}={opts.get(bad)!r}"
+        assert bad != "f0" or "f0" in str(r.exc) or "bounds" in str(r.exc), r.exc
         return
     if refused(r):
         # what a valid draw may still be refused for, by name
@@ -447,12 +465,14 @@ def test_hessian(fkind: str, x: Any, data: Any) -> None:
             else np.eye(x.size, dtype=bool)
         )
         opts["sparsity"] = S if sparse == "array" else scipy.sparse.csr_array(S)
+    bad = draw_f0(data, f, x, opts, bad)
     r = fn_attempt("hessian", nd.hessian, f, x, names=("f", "x"), **opts)
     if not np.isfinite(x).all():
         assert refused(r), f"hessian accepted x={x!r}"
         return
     if bad is not None:
         assert refused(r), f"hessian accepted {bad}={opts.get(bad)!r}"
+        assert bad != "f0" or "f0" in str(r.exc) or "bounds" in str(r.exc), r.exc
         return
     if refused(r):
         assert "bounds" in opts, r.exc  # only a box with no room for the stencil
@@ -520,8 +540,16 @@ def test_jvp_and_hvp(kind: str, fkind: str, x: Any, data: Any) -> None:
         v = "v"  # type: ignore[assignment]
     opts = data.draw(options(x, deriv=1 if kind == "jvp" else 2, kind=kind))
     opts, bad, _a, scale = _split(opts)
+    if bad_v is None:
+        bad = draw_f0(data, f, x, opts, bad)
     fn = nd.jvp if kind == "jvp" else nd.hvp
     r = fn_attempt(kind, fn, f, x, v, names=("f", "x", "v"), **opts)
+    if bad == "f0" and bad_v is None and not np.any(v) and not refused(r):
+        # v = 0: f is never called, f0 is all there is to go by (J 0 = 0 of
+        # its shape); nothing to check it against
+        jv = r[0] if opts["full_output"] else r
+        assert np.array_equal(jv, np.zeros(np.shape(jv))), jv
+        return
     if bad is not None or bad_v is not None or not np.isfinite(x).all():
         assert refused(r), f"{kind} accepted {bad or 'v'} (x={x!r})"
         return
