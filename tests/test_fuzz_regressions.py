@@ -6,6 +6,8 @@ with the behaviour that is right written out.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -75,3 +77,50 @@ def test_taylor_refuses_a_bad_radius_for_an_empty_x_too():
         nd.taylor(np.exp, np.empty((2, 0)), 3, radius=np.nan)
     c = nd.taylor(np.exp, np.empty(0), 2, radius=0.5)
     assert c.shape == (3, 0)
+
+
+def test_value_whose_check_step_failed_is_flagged():
+    # f is NaN only at the points of the check step (h/2): the value is
+    # right, its error unknown: status -1, not 0 with a NaN error
+    def f(v):
+        return np.nan if 0 < abs(v[0]) < 3e-6 else float(v[0] ** 2 + v[0])
+
+    g, info = nd.gradient(f, [0.0], full_output=True)
+    assert g[0] == pytest.approx(1.0)
+    assert info.status == -1
+
+
+def test_tiny_direction_component_with_bounds_warns_nothing():
+    # room / u_i overflowed for a component far below the largest
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hv = nd.hvp(
+            lambda v: float(np.sum(v**2)),
+            np.zeros(3),
+            [0.0, 1.0, 2.2e-308],
+            bounds=(np.zeros(3), np.full(3, 0.1)),
+        )
+    np.testing.assert_allclose(hv, [0.0, 2.0, 0.0], atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["savgol", "spectral"])
+def test_smooth_derivative_one_coordinate_is_named(method):
+    with pytest.raises(ValueError, match="needs at least 2 coordinates in x"):
+        nd.grid.smooth_derivative(np.zeros(1), np.zeros(1), method=method)
+
+
+@pytest.mark.parametrize("method", ["2-point", "3-point", "cs"])
+def test_compat_scipy_empty_x0_and_subnormal_step_as_scipy(method):
+    from scipy.optimize._numdiff import approx_derivative as scipy_ad
+
+    from numderiv.compat.scipy import approx_derivative
+
+    for f in (lambda x: x, lambda x: np.sum(x), lambda x: np.array([1.0, 2.0])):
+        ours = approx_derivative(f, np.array([]), method=method)
+        theirs = scipy_ad(f, np.array([]), method=method)
+        assert ours.shape == theirs.shape
+    # a subnormal x0 with rel_step: the step has no finite reciprocal
+    x0 = np.array([2.2e-311])
+    ours = approx_derivative(lambda x: 0.5 * x, x0, method=method, rel_step=3e-4)
+    theirs = scipy_ad(lambda x: 0.5 * x, x0, method=method, rel_step=3e-4)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)

@@ -138,7 +138,9 @@ class Directions:
         room_dn = lb - x
         step = max(1, _BLOCK_ELEMENTS // max(self.n, 1))
         zero = np.zeros(self.n)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # a component far below the largest overflows room / U to inf:
+        # no limit along it, which is what inf says
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             for s in range(0, D, step):
                 d = np.arange(s, min(D, s + step))
                 U = self.rows(zero, d, np.ones(len(d)))
@@ -854,11 +856,20 @@ def _block_group(
             if want_error:
                 half = np.empty((M, L), dtype=dt, order=order)
                 noise = np.empty((M, L), dtype=np.float64, order=order)
-        inv = 1.0 / hb**m
+        hm = hb**m
+        inv = 1.0 / hm
         blk = value[:, s:e]
+        # a subnormal step (a user's, or SciPy's relative step at a
+        # subnormal x) has no finite reciprocal: divide instead
+        tiny = not np.isfinite(inv).all()
         _combine(
-            [(w, get(z)) for z, w in zip(zs, ws, strict=True)], sch.is_complex, inv, blk
+            [(w, get(z)) for z, w in zip(zs, ws, strict=True)],
+            sch.is_complex,
+            np.ones_like(inv) if tiny else inv,
+            blk,
         )
+        if tiny:
+            blk /= hm
         if want_error:
             assert half is not None and noise is not None
             _combine(
@@ -1386,6 +1397,14 @@ def _differentiate(
         if parts is not None:
             error = parts
     flagged = [g for g in final if g.suspect is not None and g.suspect.any()]
+    # a finite value whose check could not be made (f non-finite at the
+    # check step only): the value may be right, its error is unknown
+    if (
+        error is not None
+        and not np.isfinite(error).all()
+        and (np.isfinite(value) & ~np.isfinite(error)).any()
+    ):
+        status = worst_status([status, -1])
     if flagged:
         status = worst_status([status, -1])
         if not want_error:

@@ -248,6 +248,9 @@ def _dense(
     """One scheme per component along the axes; J as SciPy shapes it."""
     n = x0.size
     m = f0.size
+    if n == 0:
+        # nothing to move: SciPy's shapes, no evaluation
+        return (np.empty(0) if m == 1 else np.empty((m, 0))), 0
     dirs = directions(n)
     if method == "2-point":
         # the step really taken, (x0 + h) - x0, is SciPy's denominator

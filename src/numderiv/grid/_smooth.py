@@ -31,6 +31,11 @@ def _uniform_step(info: Any, x: Any, method: str) -> float:
     if info.uniform:
         return float(info.h)
     d = info.dx
+    if d.size == 0:
+        raise ValueError(
+            f"method={method!r} needs at least 2 coordinates in x to know the "
+            f"spacing, got {np.size(x)}; give the spacing as a number instead"
+        )
     h = float(np.mean(d))
     if np.max(np.abs(d - h)) <= 1e-9 * abs(h):
         return h
