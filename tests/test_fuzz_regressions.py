@@ -124,3 +124,20 @@ def test_compat_scipy_empty_x0_and_subnormal_step_as_scipy(method):
     ours = approx_derivative(lambda x: 0.5 * x, x0, method=method, rel_step=3e-4)
     theirs = scipy_ad(lambda x: 0.5 * x, x0, method=method, rel_step=3e-4)
     np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_compat_scipy_f0_of_the_wrong_size_is_named():
+    from numderiv.compat.scipy import approx_derivative
+
+    def fv(x):
+        return np.array([np.sum(x**2), np.sum(np.sin(x))])
+
+    x0 = np.array([0.0, 1.0])
+    with pytest.raises(ValueError, match="`f0` has 5 values, but `fun` returned 2"):
+        approx_derivative(fv, x0, f0=np.ones(5))
+    op = approx_derivative(fv, x0, f0=np.ones(3), as_linear_operator=True)
+    with pytest.raises(ValueError, match="`f0` has 3 values"):
+        op.matvec(np.ones(2))
+    # the right f0 is taken as given
+    J = approx_derivative(fv, x0, f0=fv(x0))
+    np.testing.assert_allclose(J, [[0.0, 2.0], [1.0, np.cos(1.0)]], atol=1e-7)

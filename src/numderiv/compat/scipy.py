@@ -150,6 +150,8 @@ class _FunWrapper:
         kwargs: dict[str, Any],
     ) -> None:
         self.fun, self.dtype, self.args, self.kwargs = fun, dtype, args, kwargs
+        # the size of a given f0, which every value of fun must have
+        self.f0_size: int | None = None
 
     def __call__(self, x: NDArray[Any]) -> NDArray[Any]:
         if np.issubdtype(x.dtype, np.floating):
@@ -157,6 +159,12 @@ class _FunWrapper:
         f = np.atleast_1d(self.fun(x, *self.args, **self.kwargs))
         if f.ndim > 1:
             raise RuntimeError("`fun` return value has more than 1 dimension.")
+        if self.f0_size is not None and x.ndim == 1 and f.size != self.f0_size:
+            raise ValueError(
+                f"`f0` has {self.f0_size} values, but `fun` returned {f.size} at "
+                f"x = {np.array2string(np.asarray(x), threshold=6)}; f0 must be "
+                "fun(x0)"
+            )
         return f
 
 
@@ -487,6 +495,7 @@ def approx_derivative(
         f0v = np.atleast_1d(f0)
         if f0v.ndim > 1:
             raise ValueError("`f0` passed has more than 1 dimension.")
+        fw.f0_size = f0v.size
     if np.any((xv < lb) | (xv > ub)):
         raise ValueError("`x0` violates bound constraints.")
 
