@@ -388,12 +388,6 @@ def test_fixed_stencils_on_peer_problems_succeed_or_say_so(
     for p in PEER_PROBLEMS:
         if method == "complex" and not p.complex_ok:
             continue
-        if method == "complex" and p.name == "(sin x/x)' at 1e-3":
-            # the complex step differentiates f's own formula, cos(x)/x -
-            # sin(x)/x^2 here, which cancels (10 digits); no estimate from
-            # values of f can see that (measured and documented in
-            # docs/accuracy.md, "What its error estimate cannot see")
-            continue
         value, info = _solve(p, method=method, order=order, full_output=True)
         # with full_output: covered, or flagged (the fixed stencils check
         # their step with the half step, which only full_output computes)

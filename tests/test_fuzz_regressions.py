@@ -141,3 +141,20 @@ def test_compat_scipy_f0_of_the_wrong_size_is_named():
     # the right f0 is taken as given
     J = approx_derivative(fv, x0, f0=fv(x0))
     np.testing.assert_allclose(J, [[0.0, 2.0], [1.0, np.cos(1.0)]], atol=1e-7)
+
+
+@pytest.mark.parametrize("rel_step", [2.0**-23, 1.19e-7, None])
+def test_complex_step_hvp_estimate_covers_at_power_of_two_steps(rel_step):
+    # with a step of 2^-23 the check at h/2 rounded exactly as at h (the
+    # complex step's values are homogeneous in h), and the estimate (6e-11)
+    # missed the error (4e-10); the check step is 3h/4 for the complex step
+    def f(x):
+        x = np.asarray(x)
+        return np.sum(np.sin(x), axis=0) + 0.5 * np.sum(x, axis=0) ** 2
+
+    x = np.array([0.0, -1.0, 0.0])
+    v = np.array([0.0, 0.0, 1.0])
+    H = np.ones((3, 3)) - np.diag(np.sin(x))
+    hv, info = nd.hvp(f, x, v, method="complex", rel_step=rel_step, full_output=True)
+    assert info.status >= 0
+    assert np.all(np.abs(hv - H @ v) <= info.error)

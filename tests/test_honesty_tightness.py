@@ -45,8 +45,6 @@ METHODS = [
 #   formula that D(h) and D(h/2) cannot see (docs/accuracy.md);
 # - forward order 2 at sin'(1e8) (20x) and on sin x + 1e-10 noise (4.5x).
 KNOWN_MISSES: dict[tuple[str, int], set[str]] = {
-    ("complex", 2): {"(sin x/x)' at 1e-3"},
-    ("complex", 4): {"(sin x/x)' at 1e-3"},
     ("forward", 2): {"sin'(1e8)", "(sin x + 1e-10 noise)' at 1"},
 }
 

@@ -523,8 +523,9 @@ def _planned(
         return 0
     zs = [complex(z) for z in sch.offsets.tolist() if z != 0]
     keys = set(zs)
-    if want_error:  # and the scheme at the check step h/2 (see _block_group)
-        keys |= {0.5 * z for z in zs}
+    if want_error:  # and the scheme at the check step (see _block_group)
+        r = check_ratio(sch)
+        keys |= {r * z for z in zs}
     per = prov.x.size if isinstance(prov, Elements) and prov.broadcast else L
     n = len(keys) * per
     if center and sch.uses_center:
@@ -628,7 +629,7 @@ def _stream_group(
         contrib.setdefault(z, []).append((0, w))
     if want_error:
         for z, w in zip(zs, ws, strict=True):
-            contrib.setdefault(z * 0.5, []).append((1, w * 2.0**m))
+            contrib.setdefault(z * _CHECK_RATIO, []).append((1, w * _CHECK_RATIO**-m))
         for z, w in zip(zs, ws, strict=True):
             contrib.setdefault(z, []).append((2, abs(w)))
     center = contrib.pop(0.0, [])
@@ -817,7 +818,8 @@ def _block_group(
     """
     zs = [complex(z) for z in sch.offsets.tolist()]
     ws = [complex(w) for w in sch.weights.tolist()]
-    need = list(zs) + ([z * 0.5 for z in zs] if want_error else [])
+    r = check_ratio(sch)
+    need = list(zs) + ([z * r for z in zs] if want_error else [])
     keys: list[complex] = []
     for z in need:
         if z != 0 and z not in keys:
@@ -873,9 +875,9 @@ def _block_group(
         if want_error:
             assert half is not None and noise is not None
             _combine(
-                [(w, get(z * 0.5)) for z, w in zip(zs, ws, strict=True)],
+                [(w, get(z * r)) for z, w in zip(zs, ws, strict=True)],
                 sch.is_complex,
-                inv * 2.0**m,
+                inv * r**-m,
                 half[:, s:e],
             )
             acc: Any = 0
@@ -935,6 +937,30 @@ _DISAGREE_STRICT = 1e-4
 _SHRINK = 8.0
 _EDGE_TRIES = 16
 _EDGE_TOL = 1e-8
+# The check step is h/2 for real stencils.  For the complex step it is 3h/4:
+# its values are exactly homogeneous in h while its truncation is far below
+# round-off, and the steps are powers of two, so with h/2 f's complex
+# arithmetic would round exactly alike at both steps (scaling by 2 is
+# exact) and D(h) - D(h/2) would miss the rounding that the stencil
+# amplifies: hvp of sin x + (sum x)^2/2 with the complex step and a user's
+# step 2^-23 was off by 4e-10 with an estimate of 6e-11.  A ratio of 3/4
+# changes the mantissas, so the rounding differs and the difference sees it.
+_CHECK_RATIO = 0.5
+_CHECK_RATIO_COMPLEX = 0.75
+
+
+def check_ratio(sch: Scheme) -> float:
+    """Ratio of the check step to the step: 1/2, or 3/4 for the complex step."""
+    return _CHECK_RATIO_COMPLEX if sch.is_complex else _CHECK_RATIO
+
+
+def _growth(sch: Scheme) -> float:
+    """Truncation error of ``D(h)`` per ``|D(h) - D(rh)|``, doubled.
+
+    ``D(h) - D(rh) ~ (1 - r^p) C h^p f^(m+p)`` with ``r`` the check ratio;
+    doubled for the higher-order terms the model leaves out.
+    """
+    return 2.0 / (1.0 - check_ratio(sch) ** sch.order)
 
 
 def _disagreement(
@@ -952,7 +978,7 @@ def _disagreement(
     a1 = np.abs(g.value)
     a2 = np.abs(g.half)
     diff = np.abs(g.value - g.half)
-    rnd = g.noise * ((1.0 + 2.0**g.sch.deriv) * ulps * eps)
+    rnd = g.noise * ((1.0 + check_ratio(g.sch) ** -g.sch.deriv) * ulps * eps)
     rnd += eps * (a1 + a2)
     return diff, rnd, a1, a2
 
@@ -965,7 +991,7 @@ def _vanishing(g: _Group, a1: NDArray[Any], a2: NDArray[Any]) -> NDArray[Any]:
     """
     assert g.half is not None
     same = np.real(g.value * np.conj(g.half)) >= 0
-    return same & (a2 <= 1.25 * 2.0**-g.sch.order * a1)
+    return same & (a2 <= 1.25 * check_ratio(g.sch) ** g.sch.order * a1)
 
 
 def _suspect(g: _Group, eps: float, *, strict: bool = False) -> NDArray[Any]:
@@ -1221,12 +1247,11 @@ def _edge_fallback(
         last_run[P[fin]] = r
         last_pos[P[fin]] = k[fin]
         diff, rnd, a1, a2 = _disagreement(G, eps)
-        p = G.sch.order
         with np.errstate(invalid="ignore"):
             sus = _suspect(G, eps).any(axis=0)
             van = _vanishing(G, a1, a2)
             close = (diff <= np.maximum(_EDGE_TOL * np.maximum(a1, a2), rnd)) | van
-            score = (2.0 * 2.0**p / (2.0**p - 1.0) * diff + rnd).max(axis=0)
+            score = (_growth(G.sch) * diff + rnd).max(axis=0)
         ok = fin & ~sus
         good = ok & close.all(axis=0)
         better = ok & ~good & (score < best_score[P])
@@ -1366,11 +1391,11 @@ def _differentiate(
         parts = None if whole else np.empty_like(value, dtype=np.float64)
         for g in final:
             assert g.half is not None and g.noise is not None
-            p = g.sch.order
-            # D(h) - D(h/2) ~ (1 - 2^-p) C h^p f^(m+p): the truncation error of
+            # D(h) - D(rh) ~ (1 - r^p) C h^p f^(m+p): the truncation error of
             # D(h), doubled for the higher-order terms the model leaves out
+            # (r = 1/2, or 3/4 for the complex step: see _CHECK_RATIO)
             e = np.abs(g.value - g.half).astype(np.float64, copy=False)
-            grow = 2.0 * 2.0**p / (2.0**p - 1.0)
+            grow = _growth(g.sch)
             e *= grow
             # round-off: f is assumed correct to a few ulps of its size (the
             # callers add what cancellation inside f costs, seen through the
@@ -1383,7 +1408,9 @@ def _differentiate(
                 # the consistency check (see _suspect), screened in one pass:
                 # |D(h) - D(h/2)| within the margin of the round-off bound
                 # clears an entry (the bound without its eps |D| terms)
-                margin = grow * _ROUNDOFF_MARGIN * (1.0 + 2.0**g.sch.deriv)
+                margin = (
+                    grow * _ROUNDOFF_MARGIN * (1.0 + check_ratio(g.sch) ** -g.sch.deriv)
+                )
                 if np.any(e > margin * tmp):
                     g.suspect = _suspect(g, eps, strict=default_steps)
             e += tmp
