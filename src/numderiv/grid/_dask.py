@@ -36,9 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from ._engine import AxisPlan, Term, execute, make_plan, min_points
+from ._engine import AxisPlan, Term, execute, make_plan
 from ._validate import (
-    Axis,
     check_accuracy,
     check_boundary,
     check_deriv,
@@ -47,7 +46,6 @@ from ._validate import (
     data_array,
     index,
     normalize_axis_index,
-    normalize_axis_tuple,
     spacing_for_axis,
 )
 
@@ -340,34 +338,14 @@ def gradient(
     dim: Any = None,
 ) -> Any:
     """:func:`numderiv.grid.gradient` of a Dask array, lazily."""
-    from ._gradient import _parse_spacing
+    from ._gradient import gradient_axes
 
     accuracy = check_accuracy(accuracy)
     check_one_sided(1, accuracy)
     check_workers(workers)
     otype = _otype(y)
     shape = tuple(int(s) for s in y.shape)
-    axes = tuple(range(y.ndim)) if axis is None else normalize_axis_tuple(axis, y.ndim)
-    dx = _parse_spacing(spacing, shape, axes)
-    if edge_order not in (1, 2) or isinstance(edge_order, bool):
-        raise ValueError(
-            f"edge_order must be 1 or 2, got {edge_order!r} ('edge_order' greater than "
-            "2 not supported)"
-        )
-    edge = int(edge_order) if accuracy == 2 else accuracy
-    infos: list[Axis] = []
-    for i, (ax, d) in enumerate(zip(axes, dx, strict=True)):
-        npts = shape[ax]
-        name = f"spacing[{i}]" if len(spacing) > 1 else "spacing"
-        info = spacing_for_axis(d, npts, name=name, decreasing_ok=True)
-        need = min_points(1, accuracy, edge, uniform=info.uniform, periodic=False)
-        if npts < need:
-            raise ValueError(
-                f"y has {npts} point(s) along axis {ax}, but the gradient with "
-                f"accuracy={accuracy} and edge_order={edge_order} needs at least "
-                f"{need} (shape of array too small to calculate a numerical gradient)"
-            )
-        infos.append(info)
+    axes, infos, edge = gradient_axes(shape, spacing, axis, edge_order, accuracy)
     outs = [
         _lazy(
             y,

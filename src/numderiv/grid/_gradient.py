@@ -69,6 +69,43 @@ def _parse_spacing(
     return out
 
 
+def gradient_axes(
+    shape: tuple[int, ...],
+    spacing: tuple[Any, ...],
+    axis: Any,
+    edge_order: Any,
+    accuracy: int,
+) -> tuple[tuple[int, ...], list[Axis], int]:
+    """The checked axes, their spacings and the boundary order of a gradient.
+
+    Shared by the in-memory and the Dask gradients, so that both accept and
+    refuse the same arguments with the same messages.
+    """
+    ndim = len(shape)
+    axes = tuple(range(ndim)) if axis is None else normalize_axis_tuple(axis, ndim)
+    dx = _parse_spacing(spacing, shape, axes)
+    if edge_order not in (1, 2) or isinstance(edge_order, bool):
+        raise ValueError(
+            f"edge_order must be 1 or 2, got {edge_order!r} ('edge_order' greater than "
+            "2 not supported)"
+        )
+    edge = int(edge_order) if accuracy == 2 else accuracy
+    infos: list[Axis] = []
+    for i, (ax, d) in enumerate(zip(axes, dx, strict=True)):
+        npts = shape[ax]
+        name = f"spacing[{i}]" if len(spacing) > 1 else "spacing"
+        info = spacing_for_axis(d, npts, name=name, decreasing_ok=True)
+        need = min_points(1, accuracy, edge, uniform=info.uniform, periodic=False)
+        if npts < need:
+            raise ValueError(
+                f"y has {npts} point(s) along axis {ax}, but the gradient with "
+                f"accuracy={accuracy} and edge_order={edge_order} needs at least "
+                f"{need} (shape of array too small to calculate a numerical gradient)"
+            )
+        infos.append(info)
+    return axes, infos, edge
+
+
 def gradient(
     y: ArrayLike,
     *spacing: Any,
@@ -213,27 +250,7 @@ def gradient(
     xp = foreign_namespace(y)
     f, otype = data_array(y) if xp is None else data_array_xp(xp, y)
     spacing = host_spacing(spacing)
-    axes = tuple(range(f.ndim)) if axis is None else normalize_axis_tuple(axis, f.ndim)
-    dx = _parse_spacing(spacing, f.shape, axes)
-    if edge_order not in (1, 2) or isinstance(edge_order, bool):
-        raise ValueError(
-            f"edge_order must be 1 or 2, got {edge_order!r} ('edge_order' greater than "
-            "2 not supported)"
-        )
-    edge = int(edge_order) if accuracy == 2 else accuracy
-    infos: list[Axis] = []
-    for i, (ax, d) in enumerate(zip(axes, dx, strict=True)):
-        npts = f.shape[ax]
-        name = f"spacing[{i}]" if len(spacing) > 1 else "spacing"
-        info = spacing_for_axis(d, npts, name=name, decreasing_ok=True)
-        need = min_points(1, accuracy, edge, uniform=info.uniform, periodic=False)
-        if npts < need:
-            raise ValueError(
-                f"y has {npts} point(s) along axis {ax}, but the gradient with "
-                f"accuracy={accuracy} and edge_order={edge_order} needs at least "
-                f"{need} (shape of array too small to calculate a numerical gradient)"
-            )
-        infos.append(info)
+    axes, infos, edge = gradient_axes(f.shape, spacing, axis, edge_order, accuracy)
     outs: list[NDArray[Any]] = []
     jobs = []
     for ax, info in zip(axes, infos, strict=True):
