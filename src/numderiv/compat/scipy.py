@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.linalg import LinearOperator
 
-from .._core import Directions
+from .._core import Directions, KnownF0Evaluator
 from .._evaluate import Evaluator
 from .._sparse import color_columns
 from ._plain import directions, group_differences, plain_differences
@@ -150,8 +150,6 @@ class _FunWrapper:
         kwargs: dict[str, Any],
     ) -> None:
         self.fun, self.dtype, self.args, self.kwargs = fun, dtype, args, kwargs
-        # the size of a given f0, which every value of fun must have
-        self.f0_size: int | None = None
 
     def __call__(self, x: NDArray[Any]) -> NDArray[Any]:
         if np.issubdtype(x.dtype, np.floating):
@@ -159,12 +157,6 @@ class _FunWrapper:
         f = np.atleast_1d(self.fun(x, *self.args, **self.kwargs))
         if f.ndim > 1:
             raise RuntimeError("`fun` return value has more than 1 dimension.")
-        if self.f0_size is not None and x.ndim == 1 and f.size != self.f0_size:
-            raise ValueError(
-                f"`f0` has {self.f0_size} values, but `fun` returned {f.size} at "
-                f"x = {np.array2string(np.asarray(x), threshold=6)}; f0 must be "
-                "fun(x0)"
-            )
         return f
 
 
@@ -206,8 +198,14 @@ class _MapBatch:
         return Y.reshape(k, -1).T
 
 
-def _evaluator(workers: Any, fun: Callable[[NDArray[Any]], Any]) -> Evaluator:
+def _evaluator(
+    workers: Any, fun: Callable[[NDArray[Any]], Any], f0: NDArray[Any]
+) -> Evaluator:
     """SciPy's ``workers`` on the engine's :class:`~numderiv._evaluate.Evaluator`.
+
+    It knows ``f0`` (given, or ``fun(x0)``): every value of ``fun`` must have
+    its shape, or a ValueError names ``f0`` (the engine's own check,
+    :class:`~numderiv._core.KnownF0Evaluator`).
 
     None, 0 or 1: serial.  An int (-1: all cores): the evaluator's process
     pool, which it shuts down when closed (``fun`` must be picklable: a
@@ -216,15 +214,18 @@ def _evaluator(workers: Any, fun: Callable[[NDArray[Any]], Any]) -> Evaluator:
     :class:`_MapBatch` (a vectorized ``f`` to the evaluator).
     """
     w = workers or None
+    ev: KnownF0Evaluator | None = None
     if w is None:
-        return Evaluator(fun)
-    if callable(w):
-        return Evaluator(_MapBatch(w, fun), vectorized=True)
-    count = int(w)
-    if count == 1:
-        return Evaluator(fun)
-    if count == -1 or count > 1:
-        return Evaluator(fun, workers=count)
+        ev = KnownF0Evaluator(fun)
+    elif callable(w):
+        ev = KnownF0Evaluator(_MapBatch(w, fun), vectorized=True)
+    elif int(w) == 1:
+        ev = KnownF0Evaluator(fun)
+    elif int(w) == -1 or int(w) > 1:
+        ev = KnownF0Evaluator(fun, workers=int(w))
+    if ev is not None:
+        ev.learn_f0(f0)
+        return ev
     raise RuntimeError(
         "Number of workers specified must be -1, an int >= 1, or an object "
         "with a 'map' method"
@@ -356,7 +357,7 @@ def _linear_operator(
         dx = h / np.linalg.norm(p)
         v = np.reshape(dx * p, (n, 1))
         along = Directions(n, np.array([n]), np.ones(1), extra=v)
-        with Evaluator(wrapped) as ev:
+        with _evaluator(None, wrapped, f0) as ev:
             D = plain_differences(ev, x0, along, np.ones(1), kind, meth, order, f0)
         # the scheme along v with unit step, per unit of dx
         return np.asarray(D[:, 0] / dx)
@@ -495,7 +496,6 @@ def approx_derivative(
         f0v = np.atleast_1d(f0)
         if f0v.ndim > 1:
             raise ValueError("`f0` passed has more than 1 dimension.")
-        fw.f0_size = f0v.size
     if np.any((xv < lb) | (xv > ub)):
         raise ValueError("`x0` violates bound constraints.")
 
@@ -516,7 +516,7 @@ def approx_derivative(
         else:
             h, one_sided = _adjust_to_bounds(xv, h, method == "3-point", lb, ub)
         efun: Callable[[NDArray[Any]], Any] = _Complex(fw) if method == "cs" else fw
-        with _evaluator(workers, efun) as ev:
+        with _evaluator(workers, efun, f0v) as ev:
             if sparsity is None:
                 J, used = _dense(ev, xv, f0v, h, one_sided, method)
             else:
