@@ -17,6 +17,8 @@ from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
+from ._validate import _short
+
 __all__ = ["DeviceCall", "foreign_namespace", "host_array", "on_device", "refuse"]
 
 # Libraries whose arrays are array-API arrays without (always) carrying
@@ -202,8 +204,3 @@ def on_device(fn: Callable[P, R]) -> Callable[P, R]:
         return back(out)
 
     return wrapper
-
-
-def _short(v: Any) -> str:
-    r = " ".join(repr(v).split())
-    return r if len(r) <= 60 else r[:57] + "..."

@@ -59,7 +59,8 @@ class Common:
 
 
 def _short(v: Any) -> str:
-    s = repr(v)
+    """``repr(v)`` on one line (an array's rows joined), at most 120 characters."""
+    s = " ".join(repr(v).split())
     return s if len(s) <= 120 else s[:117] + "..."
 
 
