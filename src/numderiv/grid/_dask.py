@@ -82,20 +82,20 @@ def refuse_labelled_or_lazy(y: Any, where: str, why: str) -> None:
     Converting either silently would drop the labels or load the whole
     array; the error names the function and says what to do instead.
     """
-    xr = sys.modules.get("xarray")
-    if xr is not None and isinstance(y, xr.DataArray):
+    other = backend_for(y)
+    if other is None:
+        return
+    if other is not sys.modules[__name__]:
         raise TypeError(
             f"{where} does not take an xarray DataArray ({why}); pass its "
             "values (y.values) and coordinates, or use gradient, derivative or "
             "laplacian, which keep the labels"
         )
-    dask_array = sys.modules.get("dask.array")
-    if dask_array is not None and isinstance(y, dask_array.Array):
-        raise TypeError(
-            f"{where} does not take a Dask array ({why}); compute it first "
-            "(y.compute()) if it fits in memory, or use gradient, derivative or "
-            "laplacian, which are lazy"
-        )
+    raise TypeError(
+        f"{where} does not take a Dask array ({why}); compute it first "
+        "(y.compute()) if it fits in memory, or use gradient, derivative or "
+        "laplacian, which are lazy"
+    )
 
 
 # ---------------------------------------------------------------------------
