@@ -966,12 +966,13 @@ def _growth(sch: Scheme) -> float:
 def _disagreement(
     g: _Group, eps: float
 ) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]]:
-    """``|D(h) - D(h/2)|``, its round-off bound, ``|D(h)|`` and ``|D(h/2)|``.
+    """``|D(h) - D(rh)|``, its round-off bound, ``|D(h)|`` and ``|D(rh)|``.
 
-    ``D(h)`` is off by at most ``ulps eps noise`` from the rounding of the
-    values of ``f`` (the bound the error estimate adds) and ``D(h/2)`` by
-    ``2^m`` times that (the same weights over ``(h/2)^m``); each by ``eps``
-    of its size from the combination itself.
+    ``r`` is the check ratio (1/2, or 3/4 for the complex step: see
+    :func:`check_ratio`).  ``D(h)`` is off by at most ``ulps eps noise`` from
+    the rounding of the values of ``f`` (the bound the error estimate adds)
+    and ``D(rh)`` by ``r^-m`` times that (the same weights over
+    ``(rh)^m``); each by ``eps`` of its size from the combination itself.
     """
     assert g.half is not None and g.noise is not None
     ulps = 64.0 if g.sch.is_complex else ROUNDOFF_ULPS
@@ -984,10 +985,11 @@ def _disagreement(
 
 
 def _vanishing(g: _Group, a1: NDArray[Any], a2: NDArray[Any]) -> NDArray[Any]:
-    """Where ``D(h/2) ~ 2^-p D(h)``: a derivative that is zero, seen in range.
+    """Where ``D(rh) ~ r^p D(h)``: a derivative that is zero, seen in range.
 
-    Same sign, and ``|D(h/2)| <= 1.25 2^-p |D(h)|``: ``D`` shrinks with the
-    step at least about as fast as the model's ``h^p``.
+    Same sign, and ``|D(rh)| <= 1.25 r^p |D(h)|`` (``r`` the check ratio):
+    ``D`` shrinks with the step at least about as fast as the model's
+    ``h^p``.
     """
     assert g.half is not None
     same = np.real(g.value * np.conj(g.half)) >= 0
