@@ -453,14 +453,12 @@ class _Ladder:
         run = self.run[good]
         G = good.size
         dt = self.best.dtype
+        E = np.full((M, G, J), np.nan, dtype=dt)
+        N = np.full((M, G, J), np.nan)
+        MG = np.full((M, G, J), np.nan)
+        lb = np.zeros(G, dtype=np.intp)
         hm = hg.astype(np.float64) ** m
         groups = _window_groups(self.side[good], self.center_ok[good], self.use_center)
-        one = len(groups) == 1
-        if not one:
-            E = np.empty((M, G, J), dtype=dt)
-            N = np.empty((M, G, J))
-            MG = np.empty((M, G, J))
-        lb = np.zeros(G, dtype=np.intp)
         for (sd, ce), loc in groups.items():
             Lb = base_levels(m, sd, ce)
             lb[loc] = Lb
@@ -482,48 +480,32 @@ class _Ladder:
                 # twice the standard deviation of the noise of each value
                 noise += 2.0 * gsum * self.noise[:, dd, None]
             h_m = hm[loc][None, :, None]
-            num /= h_m
-            noise /= h_m
-            mag *= eps
-            mag /= h_m
-            # windows longer than the run so far are not there yet
-            invalid = run[loc][:, None] < Lb + np.arange(J)
-            if invalid.any():
-                num[:, invalid] = np.nan
-                noise[:, invalid] = np.nan
-                mag[:, invalid] = np.nan
-            if one:
-                E, N, MG = num, noise, mag
-            else:
-                E[:, loc], N[:, loc], MG[:, loc] = num, noise, mag
+            valid = (run[loc][:, None] >= Lb + np.arange(J))[None, :, :]
+            E[:, loc] = np.where(valid, num / h_m, np.nan)
+            N[:, loc] = np.where(valid, noise / h_m, np.nan)
+            MG[:, loc] = np.where(valid, eps * mag / h_m, np.nan)
         # each window checked against the two windows of one level less
         # inside it: this row's (without its largest step) and the previous
         # row's (without its smallest); the best per output is kept
         prev = self.Eprev[:, ix]
         t1 = np.abs(E[..., 1:] - E[..., :-1])
         t2 = np.abs(E[..., 1:] - prev[..., :-1])
-        tr = np.fmax(t1, t2)
-        tr *= _SAFETY
+        tr = _SAFETY * np.fmax(t1, t2)
         tr[np.isnan(E[..., 1:])] = np.nan
         err = tr + N[..., 1:]
-        err[~np.isfinite(err)] = np.inf
-        # the best window per entry, gathered by flat index (one index for
-        # the five arrays)
-        k = np.argmin(err, axis=2).ravel()
-        cell = np.arange(M * G)
-        i1 = cell * (J - 1) + k
-        i2 = cell * J + k + 1
-        rerr = err.take(i1).reshape(M, G)
-        rb = E.take(i2).reshape(M, G)
-        rtr = tr.take(i1).reshape(M, G)
-        rnz = N.take(i2).reshape(M, G)
-        rmg = MG.take(i2).reshape(M, G)
+        err = np.where(np.isfinite(err), err, np.inf)
+        k = np.argmin(err, axis=2)[..., None]
+        rerr = np.take_along_axis(err, k, axis=2)[..., 0]
+        pick = k + 1
+        rb = np.take_along_axis(E, pick, axis=2)[..., 0]
+        rtr = np.take_along_axis(tr, k, axis=2)[..., 0]
+        rnz = np.take_along_axis(N, pick, axis=2)[..., 0]
+        rmg = np.take_along_axis(MG, pick, axis=2)[..., 0]
         none = np.isinf(rerr)
-        if none.any():
-            rb[none] = np.nan
-            rtr[none] = np.inf
-            rnz[none] = 0.0
-            rmg[none] = 0.0
+        rb[none] = np.nan
+        rtr[none] = np.inf
+        rnz[none] = 0.0
+        rmg[none] = 0.0
         self.Eprev[:, ix] = E
         self._decide(good, hg, lb, E[..., 0].real, N[..., 0], rb, rerr, rtr, rnz, rmg)
 
