@@ -389,6 +389,7 @@ def _dispatch(args: argparse.Namespace, out: Any) -> None:
     if args.command == "demo":
         run_demo(out)
         return
+    _precision(args.precision)  # every other command has --precision
     try:
         if args.command in _FUNCTION_COMMANDS:
             from ._calls import run_function_command
@@ -410,7 +411,7 @@ def _dispatch(args: argparse.Namespace, out: Any) -> None:
                 polyorder=args.polyorder,
                 lam=args.lam,
                 cutoff=args.cutoff,
-                precision=_precision(args.precision),
+                precision=args.precision,
                 chunk_rows=args.chunk_rows,
             )
         elif args.command == "steps":

@@ -34,11 +34,7 @@ def _marks(steps: np.ndarray, taken: np.ndarray, chosen: float) -> int:
 
 def run_steps(args: argparse.Namespace, out: Any) -> None:
     """Scan, then write the table, JSON or CSV, and the plot."""
-    precision = args.precision
-    if precision is not None and not 1 <= precision <= 17:
-        raise CommandError(
-            f"--precision must be from 1 to 17 significant digits, got {precision}"
-        )
+    precision = args.precision  # checked by main
     f, name = make_function(args)
     x = parse_numbers(args.at, "--at")
     if x.size != 1:
