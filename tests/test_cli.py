@@ -137,3 +137,20 @@ def test_each_suggestion_runs(line, capsys):
     )
     assert res.returncode == 0 and res.stderr == ""
     assert np.allclose(np.fromstring(res.stdout.strip("[] \n"), sep=" "), [2.0, 4.0])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["gradient", "sum(x**2)", "--at", "1,2", "--precision", "0"],
+        ["derivative", "sin(x)", "--at", "1", "--precision", "18"],
+        ["steps", "sin(x)", "--at", "1", "--precision", "0"],
+        ["grid", "no-such-file.csv", "--precision", "99"],
+    ],
+)
+def test_precision_out_of_range_is_one_line_exit_2(argv, capsys):
+    assert main(argv) == 2
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert out.err.count("\n") == 1
+    assert "--precision must be from 1 to 17" in out.err
