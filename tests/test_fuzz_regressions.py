@@ -133,7 +133,9 @@ def test_compat_scipy_f0_of_the_wrong_size_is_named():
         return np.array([np.sum(x**2), np.sum(np.sin(x))])
 
     x0 = np.array([0.0, 1.0])
-    with pytest.raises(ValueError, match=r"f0 has shape \(5,\), but f returned shape \(2,\)"):
+    with pytest.raises(
+        ValueError, match=r"f0 has shape \(5,\), but f returned shape \(2,\)"
+    ):
         approx_derivative(fv, x0, f0=np.ones(5))
     op = approx_derivative(fv, x0, f0=np.ones(3), as_linear_operator=True)
     with pytest.raises(ValueError, match=r"f0 has shape \(3,\)"):
